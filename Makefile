@@ -1,0 +1,60 @@
+# The two commands are `make run` and `make test`; everything else is a step of theirs.
+SHELL := /bin/bash
+.SHELLFLAGS := -o errexit -o nounset -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+# Settings good enough for lint and check --deploy; never used to serve anything.
+DEPLOY_CHECK_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=check-deploy-only-$$(head -c 48 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9') DJANGO_ALLOWED_HOSTS=weather.example.com
+
+.PHONY: help install run test unit integration lint format lock migrate superuser clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(INSTALLED): requirements/base.txt requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/base.txt -r requirements/dev.txt
+	touch $@
+
+install: $(INSTALLED) ## Create .venv and install the pinned requirements
+
+run: $(INSTALLED) ## Serve the dashboard on http://127.0.0.1:8000 with a local Vault (Ctrl-C stops all)
+	$(BIN)/python scripts/devstack.py
+
+test: $(INSTALLED) ## Run the whole test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+unit: $(INSTALLED) ## Unit tests only (no network, no servers)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+integration: $(INSTALLED) ## Integration tests (real OpenBao, fake upstream over HTTP)
+	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+
+lint: $(INSTALLED) ## ruff, formatting, migrations in sync, check --deploy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(DEPLOY_CHECK_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(DEPLOY_CHECK_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+format: $(INSTALLED) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock: $(INSTALLED) ## Re-pin requirements/*.txt from requirements/*.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe -o requirements/base.txt requirements/base.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe -o requirements/dev.txt requirements/dev.in
+
+migrate: $(INSTALLED) ## Apply migrations to the configured database
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate
+
+superuser: $(INSTALLED) ## Create an admin user for /admin/
+	DJANGO_DEBUG=1 $(BIN)/python manage.py createsuperuser
+
+clean: ## Remove the virtual environment, caches and the local database
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal .coverage coverage.xml reports

@@ -1,0 +1,68 @@
+"""Fixtures shared by every test: fresh in-memory caches, and the real servers on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes.openweather import FakeOpenWeather
+from tests.support.openbao import OpenBaoServer, seed_weather_key
+from weather.lookups import default_client
+from weather.vault import api_keys
+
+API_KEY = "owm-test-key-5f1c2a9e7b"  # what the fake upstream accepts
+
+
+@pytest.fixture(autouse=True)
+def fresh_key_cache() -> Iterator[None]:
+    """Each test starts with no API key in memory and a new client, as a new worker would."""
+    api_keys.cache_clear()
+    default_client.cache_clear()
+    yield
+    api_keys.cache_clear()
+    default_client.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def openbao_server() -> Iterator[OpenBaoServer]:
+    """One real OpenBao dev server for the whole run."""
+    with OpenBaoServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def fake_upstream_server() -> Iterator[FakeOpenWeather]:
+    """One fake OpenWeather HTTP server for the whole run."""
+    server = FakeOpenWeather(api_key=API_KEY).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_upstream(fake_upstream_server: FakeOpenWeather) -> Iterator[FakeOpenWeather]:
+    """The fake upstream with zeroed counters, no faults and the standard key."""
+    fake_upstream_server.reset()
+    fake_upstream_server.set_api_key(API_KEY)
+    fake_upstream_server.latency = 0.0
+    yield fake_upstream_server
+    fake_upstream_server.reset()
+    fake_upstream_server.set_api_key(API_KEY)
+    fake_upstream_server.latency = 0.0
+
+
+@pytest.fixture
+def vault_token(openbao_server: OpenBaoServer) -> str:
+    """A least-privilege token for the key, which is (re)written to its default place."""
+    return seed_weather_key(openbao_server, api_key=API_KEY)
+
+
+@pytest.fixture
+def live_settings(settings, openbao_server, vault_token, fake_upstream):
+    """Point the app at the real OpenBao server and the fake upstream."""
+    settings.VAULT_ADDR = openbao_server.addr
+    settings.VAULT_TOKEN = vault_token
+    settings.VAULT_ROLE_ID = ""
+    settings.VAULT_SECRET_ID = ""
+    settings.OPENWEATHER_BASE_URL = fake_upstream.base_url
+    return settings

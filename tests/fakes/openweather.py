@@ -1,0 +1,869 @@
+"""A fake OpenWeather HTTP API served on loopback.
+
+It answers the three endpoints the project uses (direct geocoding, current weather and the
+5 day / 3 hour forecast) with OpenWeather's response shapes, status codes and error bodies,
+for a fixed set of places. Weather values are deterministic per (location, hour) so tests can
+compare responses, yet plausible enough to look right in the UI.
+
+It can be driven in-process (``with FakeOpenWeather() as fake: ...``) or run standalone so
+that other processes (gunicorn under test, benchmarks, the dev stack) can point at it::
+
+    python -m tests.fakes.openweather --port 8001 --key demo-key [--latency 0.15] [--verbose]
+
+Faults, latency, the accepted API key and call counters can be changed at run time, either
+through methods on :class:`FakeOpenWeather` or over HTTP under ``/__fake__/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import random
+import re
+import signal
+import socket
+import socketserver
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from http.client import responses
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qs, quote, quote_plus, unquote_plus, urlsplit
+
+__all__ = ["ENDPOINTS", "PLACES", "FakeOpenWeather", "Place", "main"]
+
+
+@dataclass(frozen=True)
+class Place:
+    """One geocodable place; ``population`` doubles as the geocoding rank."""
+
+    id: int
+    name: str
+    lat: float
+    lon: float
+    country: str
+    population: int
+    timezone: int  # standard-time offset from UTC in seconds
+    state: str | None = None
+    state_code: str | None = None
+    local_names: dict[str, str] = field(default_factory=dict)
+
+    def names(self) -> set[str]:
+        return {self.name.casefold(), *(n.casefold() for n in self.local_names.values())}
+
+
+# fmt: off
+PLACES: tuple[Place, ...] = (
+    Place(2643743, "London", 51.5073, -0.1276, "GB", 8_961_989, 0, "England", "ENG",
+          {"en": "London", "fr": "Londres", "de": "London", "es": "Londres", "ja": "ロンドン",
+           "ru": "Лондон", "zh": "伦敦"}),
+    Place(6058560, "London", 42.9837, -81.2497, "CA", 383_822, -18000, "Ontario", "ON",
+          {"en": "London", "fr": "London"}),
+    Place(4298960, "London", 37.129, -84.0833, "US", 7_993, -18000, "Kentucky", "KY",
+          {"en": "London"}),
+    Place(4409896, "Springfield", 37.2153, -93.2982, "US", 169_176, -21600, "Missouri", "MO"),
+    Place(4951788, "Springfield", 42.1015, -72.5898, "US", 155_929, -18000, "Massachusetts",
+          "MA"),
+    Place(4250542, "Springfield", 39.799, -89.644, "US", 114_394, -21600, "Illinois", "IL"),
+    Place(2988507, "Paris", 48.8589, 2.32, "FR", 2_138_551, 3600, "Ile-de-France", "IDF",
+          {"en": "Paris", "fr": "Paris", "ja": "パリ", "ru": "Париж"}),
+    Place(4717560, "Paris", 33.6609, -95.5555, "US", 24_171, -21600, "Texas", "TX",
+          {"en": "Paris"}),
+    Place(3448439, "São Paulo", -23.5506, -46.6333, "BR", 12_325_232, -10800, "São Paulo", "SP",
+          {"pt": "São Paulo", "en": "São Paulo", "ja": "サンパウロ"}),
+    Place(2657896, "Zürich", 47.3744, 8.541, "CH", 421_878, 3600, "Zurich", "ZH",
+          {"de": "Zürich", "en": "Zurich", "fr": "Zurich", "it": "Zurigo"}),
+    Place(3094802, "Kraków", 50.0619, 19.9369, "PL", 779_115, 3600,
+          "Lesser Poland Voivodeship", "MA", {"pl": "Kraków", "en": "Krakow", "de": "Krakau"}),
+    Place(1850147, "Tokyo", 35.6828, 139.7595, "JP", 13_960_000, 32400, None, None,
+          {"ja": "東京", "en": "Tokyo"}),
+    Place(5128581, "New York", 40.7128, -74.006, "US", 8_804_190, -18000, "New York", "NY",
+          {"en": "New York", "es": "Nueva York", "ja": "ニューヨーク"}),
+    Place(2147714, "Sydney", -33.8688, 151.2093, "AU", 5_312_163, 36000, "New South Wales",
+          "NSW", {"en": "Sydney"}),
+    Place(3413829, "Reykjavík", 64.1466, -21.9426, "IS", 139_875, 0, "Capital Region", None,
+          {"is": "Reykjavík", "en": "Reykjavik"}),
+    Place(3369157, "Cape Town", -33.9249, 18.4241, "ZA", 4_618_000, 7200, "Western Cape", "WC",
+          {"en": "Cape Town", "af": "Kaapstad"}),
+    Place(1275339, "Mumbai", 19.076, 72.8777, "IN", 12_442_373, 19800, "Maharashtra", "MH",
+          {"en": "Mumbai", "hi": "मुंबई", "mr": "मुंबई"}),
+)
+# fmt: on
+
+ENDPOINTS: dict[str, str] = {
+    "/geo/1.0/direct": "geocode",
+    "/data/2.5/weather": "weather",
+    "/data/2.5/forecast": "forecast",
+}
+
+UNAUTHORIZED_BODY: dict[str, Any] = {
+    "cod": 401,
+    "message": "Invalid API key. Please see https://openweathermap.org/faq#error401 for more info.",
+}
+_ERROR_BODIES: dict[int, dict[str, Any]] = {
+    401: UNAUTHORIZED_BODY,
+    404: {"cod": "404", "message": "city not found"},
+    429: {
+        "cod": 429,
+        "message": "Your account is temporary blocked due to exceeding of requests limitation of"
+        " your subscription type. Please choose the proper subscription"
+        " https://openweathermap.org/price",
+    },
+}
+# What an overloaded upstream proxy tends to send: a cut-off HTML page despite the 200.
+MALFORMED_BODY = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>"
+
+_CONTROL_PREFIX = "/__fake__/"
+_MAX_BODY = 1 << 20
+_NEAREST_PLACE_KM = 50.0
+# Condition code -> (main, description, icon base, relative weight, cloud cover % range).
+_CONDITIONS: dict[int, tuple[str, str, str, int, tuple[int, int]]] = {
+    800: ("Clear", "clear sky", "01", 30, (0, 10)),
+    801: ("Clouds", "few clouds", "02", 12, (11, 25)),
+    802: ("Clouds", "scattered clouds", "03", 12, (25, 50)),
+    803: ("Clouds", "broken clouds", "04", 12, (51, 84)),
+    804: ("Clouds", "overcast clouds", "04", 12, (85, 100)),
+    500: ("Rain", "light rain", "10", 9, (75, 100)),
+    501: ("Rain", "moderate rain", "10", 5, (75, 100)),
+    701: ("Mist", "mist", "50", 5, (40, 100)),
+    200: ("Thunderstorm", "thunderstorm with light rain", "11", 3, (75, 100)),
+    600: ("Snow", "light snow", "13", 0, (75, 100)),  # only reached by converting cold rain
+}
+_APPID_RE = re.compile(r"(appid=)[^&\s\"']*", re.IGNORECASE)
+_QUERY_PAIR_RE = re.compile(r"([?&])([^=&\s\"'?]*)=([^&\s\"']*)")
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def nearest_place(lat: float, lon: float) -> Place | None:
+    """The dataset place within ~50 km of the point, like OpenWeather's station lookup."""
+    best = min(PLACES, key=lambda p: _distance_km(lat, lon, p.lat, p.lon))
+    return best if _distance_km(lat, lon, best.lat, best.lon) <= _NEAREST_PLACE_KM else None
+
+
+def sun_times(lat: float, lon: float, t: float) -> tuple[int, int]:
+    """Sunrise and sunset (UTC epoch) of the local solar day containing ``t``.
+
+    Ignores the equation of time; that is a few minutes off at most, which is fine here.
+    """
+    solar_offset = lon / 15.0 * 3600.0
+    day = math.floor((t + solar_offset) / 86400.0)
+    noon = day * 86400.0 + 43200.0 - solar_offset
+    doy = time.gmtime(noon).tm_yday
+    decl = math.radians(-23.44) * math.cos(2 * math.pi * (doy + 10) / 365.0)
+    phi = math.radians(max(-89.99, min(89.99, lat)))
+    # -0.833 degrees accounts for refraction and the solar disc, as almanacs do.
+    cos_w = (math.sin(math.radians(-0.833)) - math.sin(phi) * math.sin(decl)) / (
+        math.cos(phi) * math.cos(decl)
+    )
+    half_day = math.degrees(math.acos(max(-1.0, min(1.0, cos_w)))) / 15.0 * 3600.0
+    return int(noon - half_day), int(noon + half_day)
+
+
+def _is_day(lat: float, lon: float, t: float) -> bool:
+    sunrise, sunset = sun_times(lat, lon, t)
+    return sunrise <= t < sunset
+
+
+def _celsius_at(lat: float, lon: float, t: float) -> float:
+    """Climatological temperature: latitude, season (by hemisphere) and time of day."""
+    coslat = math.cos(math.radians(lat))
+    annual_mean = 29.0 * coslat**1.5 - 3.0
+    doy = time.gmtime(t).tm_yday
+    winter_peak = math.cos(2 * math.pi * (doy - 15) / 365.0)  # +1 mid-January
+    seasonal = -0.16 * lat * winter_peak
+    solar_hour = ((t + lon / 15.0 * 3600.0) % 86400.0) / 3600.0
+    diurnal = 4.0 * math.cos(2 * math.pi * (solar_hour - 15.0) / 24.0)
+    return annual_mean + seasonal + diurnal
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """Weather at one place and hour, in metric units; converted per request."""
+
+    code: int
+    is_day: bool
+    temp: float
+    feels_like: float
+    temp_min: float
+    temp_max: float
+    pressure: int
+    grnd_level: int
+    humidity: int
+    visibility: int
+    wind_speed: float
+    wind_deg: int
+    wind_gust: float
+    clouds: int
+    precip_1h: float | None
+
+
+def _sample(lat: float, lon: float, t: float) -> _Sample:
+    hour = int(t // 3600)
+    # A string seed is hashed the same way in every process, unlike hash() of a tuple.
+    rng = random.Random(f"{lat:.2f}:{lon:.2f}:{hour}")  # noqa: S311 - not for secrets
+    temp = _celsius_at(lat, lon, hour * 3600.0) + rng.gauss(0.0, 1.5)
+    codes = list(_CONDITIONS)
+    code = rng.choices(codes, weights=[_CONDITIONS[c][3] for c in codes])[0]
+    if code == 200 and temp < 15.0:
+        code = 501
+    if code in (500, 501) and temp < 1.0:
+        code = 600
+    precip: float | None = None
+    if code in (500, 200):
+        precip = round(rng.uniform(0.1, 2.5), 2)
+    elif code == 501:
+        precip = round(rng.uniform(2.5, 7.6), 2)
+    elif code == 600:
+        precip = round(rng.uniform(0.1, 1.0), 2)
+    lo, hi = _CONDITIONS[code][4]
+    humidity = rng.randint(80, 100) if precip is not None or code == 701 else rng.randint(35, 85)
+    wind = round(rng.uniform(0.3, 12.0 if code == 200 else 8.0), 2)
+    # Wind chill below 10 °C, mugginess above 25 °C; crude but in the right direction.
+    feels = temp - 0.7 * wind if temp < 10.0 else temp + max(0.0, temp - 25.0) * humidity / 200
+    pressure = rng.randint(1000, 1030) if precip is None else rng.randint(985, 1010)
+    return _Sample(
+        code=code,
+        is_day=_is_day(lat, lon, t),
+        temp=temp,
+        feels_like=feels,
+        temp_min=temp - rng.uniform(0.0, 1.5),
+        temp_max=temp + rng.uniform(0.0, 1.5),
+        pressure=pressure,
+        grnd_level=pressure - rng.randint(0, 15),
+        humidity=humidity,
+        visibility=(
+            rng.randint(1500, 5000)
+            if code == 701
+            else rng.randint(5000, 10000)
+            if precip is not None
+            else 10000
+        ),
+        wind_speed=wind,
+        wind_deg=rng.randrange(360),
+        wind_gust=round(wind * rng.uniform(1.1, 1.8), 2),
+        clouds=rng.randint(lo, hi),
+        precip_1h=precip,
+    )
+
+
+def _temp(celsius: float, units: str) -> float:
+    if units == "metric":
+        return round(celsius, 2)
+    if units == "imperial":
+        return round(celsius * 9 / 5 + 32, 2)
+    return round(celsius + 273.15, 2)
+
+
+def _speed(mps: float, units: str) -> float:
+    return round(mps * 2.236936, 2) if units == "imperial" else round(mps, 2)
+
+
+def _weather_list(s: _Sample) -> list[dict[str, Any]]:
+    main, description, icon, _, _ = _CONDITIONS[s.code]
+    return [
+        {
+            "id": s.code,
+            "main": main,
+            "description": description,
+            "icon": icon + ("d" if s.is_day else "n"),
+        }
+    ]
+
+
+def _main_block(s: _Sample, units: str) -> dict[str, Any]:
+    return {
+        "temp": _temp(s.temp, units),
+        "feels_like": _temp(s.feels_like, units),
+        "temp_min": _temp(s.temp_min, units),
+        "temp_max": _temp(s.temp_max, units),
+        "pressure": s.pressure,
+        "humidity": s.humidity,
+        "sea_level": s.pressure,
+        "grnd_level": s.grnd_level,
+    }
+
+
+def _wind_block(s: _Sample, units: str) -> dict[str, Any]:
+    return {
+        "speed": _speed(s.wind_speed, units),
+        "deg": s.wind_deg,
+        "gust": _speed(s.wind_gust, units),
+    }
+
+
+def _place_fields(lat: float, lon: float) -> tuple[int, str, str, int, int]:
+    """(id, name, country, timezone, population) of the nearest place, or blanks."""
+    place = nearest_place(lat, lon)
+    if place is None:
+        return 0, "", "", round(lon / 15.0) * 3600, 0
+    return place.id, place.name, place.country, place.timezone, place.population
+
+
+def current_weather(lat: float, lon: float, units: str, now: float) -> dict[str, Any]:
+    """Body of ``/data/2.5/weather``."""
+    dt = int(now) - int(now) % 600  # observations are published every ten minutes
+    s = _sample(lat, lon, dt)
+    place_id, name, country, tz, _ = _place_fields(lat, lon)
+    sunrise, sunset = sun_times(lat, lon, dt)
+    body: dict[str, Any] = {
+        "coord": {"lon": round(lon, 4), "lat": round(lat, 4)},
+        "weather": _weather_list(s),
+        "base": "stations",
+        "main": _main_block(s, units),
+        "visibility": s.visibility,
+        "wind": _wind_block(s, units),
+    }
+    if s.precip_1h is not None:
+        body["snow" if s.code == 600 else "rain"] = {"1h": s.precip_1h}
+    body.update(
+        {
+            "clouds": {"all": s.clouds},
+            "dt": dt,
+            "sys": {"country": country, "sunrise": sunrise, "sunset": sunset},
+            "timezone": tz,
+            "id": place_id,
+            "name": name,
+            "cod": 200,
+        }
+    )
+    return body
+
+
+def forecast(lat: float, lon: float, units: str, now: float) -> dict[str, Any]:
+    """Body of ``/data/2.5/forecast``: 40 steps on 3-hour UTC boundaries after ``now``."""
+    first = (int(now) // 10800 + 1) * 10800
+    items: list[dict[str, Any]] = []
+    for step in range(40):
+        dt = first + step * 10800
+        s = _sample(lat, lon, dt)
+        item: dict[str, Any] = {
+            "dt": dt,
+            "main": {**_main_block(s, units), "temp_kf": 0},
+            "weather": _weather_list(s),
+            "clouds": {"all": s.clouds},
+            "wind": _wind_block(s, units),
+            "visibility": s.visibility,
+            "pop": round(min(1.0, 0.45 + s.precip_1h / 8), 2)
+            if s.precip_1h is not None
+            else round(s.clouds / 500, 2),
+        }
+        if s.precip_1h is not None:
+            item["snow" if s.code == 600 else "rain"] = {"3h": round(s.precip_1h * 2.2, 2)}
+        item["sys"] = {"pod": "d" if s.is_day else "n"}
+        item["dt_txt"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(dt))
+        items.append(item)
+    place_id, name, country, tz, population = _place_fields(lat, lon)
+    sunrise, sunset = sun_times(lat, lon, now)
+    return {
+        "cod": "200",
+        "message": 0,
+        "cnt": len(items),
+        "list": items,
+        "city": {
+            "id": place_id,
+            "name": name,
+            "coord": {"lat": round(lat, 4), "lon": round(lon, 4)},
+            "country": country,
+            "population": population,
+            "timezone": tz,
+            "sunrise": sunrise,
+            "sunset": sunset,
+        },
+    }
+
+
+def geocode(q: str, limit: int = 5) -> list[dict[str, Any]]:
+    """Body of ``/geo/1.0/direct`` for ``q`` = "city[,state][,country]"."""
+    parts = [p.strip().casefold() for p in q.split(",")]
+    city = parts[0]
+    country = parts[-1] if len(parts) >= 2 else ""
+    state = parts[1] if len(parts) >= 3 else ""
+    matches = [
+        p
+        for p in PLACES
+        if city in p.names()
+        and (not country or p.country.casefold() == country)
+        and (not state or state in {(p.state or "").casefold(), (p.state_code or "").casefold()})
+    ]
+    matches.sort(key=lambda p: -p.population)
+    out: list[dict[str, Any]] = []
+    for p in matches[:limit]:
+        entry: dict[str, Any] = {"name": p.name}
+        if p.local_names:
+            entry["local_names"] = dict(p.local_names)
+        entry.update({"lat": p.lat, "lon": p.lon, "country": p.country})
+        if p.state:
+            entry["state"] = p.state
+        out.append(entry)
+    return out
+
+
+@dataclass
+class _Fault:
+    kind: str  # "status" or "malformed"
+    status: int
+    endpoint: str | None
+    times: int | None  # requests still to fail; None until cleared
+
+
+def _error_body(status: int) -> dict[str, Any]:
+    if status in _ERROR_BODIES:
+        return _ERROR_BODIES[status]
+    message = "Internal server error" if status >= 500 else responses.get(status, "Error")
+    return {"cod": str(status), "message": message}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: FakeOpenWeather
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind does a reverse DNS lookup (getfqdn) that can stall for seconds.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # The default prints a traceback; clients hanging up mid-response are routine here.
+        exc = sys.exc_info()[1]
+        self.fake._log(f"error serving {client_address[0]}: {type(exc).__name__}")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "openresty"
+    sys_version = ""
+    timeout = 60  # lets idle keep-alive connections go eventually
+    _secrets: tuple[str, ...] = ()
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.fake._track(self.connection, add=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.fake._track(self.connection, add=False)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        fake = self.server.fake
+        if fake.verbose:
+            fake._log(f"{self.address_string()} - {format % args}", self._secrets)
+
+    def _read_body(self) -> bytes | None:
+        """Consume the request body so the next keep-alive request parses; None if too big."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= _MAX_BODY:
+            self.close_connection = True
+            return None
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, status: int, body: bytes | Any, content_type: str = "") -> None:
+        if not isinstance(body, bytes):
+            body = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type or "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Access-Control-Allow-Origin", "*")
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _parse(self) -> tuple[str, dict[str, str]]:
+        url = urlsplit(self.path)
+        parsed = parse_qs(url.query, keep_blank_values=True)
+        # Raw and decoded appid values, so logging can scrub them however they were spelled.
+        raw = [
+            v
+            for k, v in (p.partition("=")[::2] for p in url.query.split("&"))
+            if unquote_plus(k).casefold() == "appid"
+        ]
+        self._secrets = (*parsed.get("appid", []), *raw)
+        return url.path, {k: v[0] for k, v in parsed.items()}
+
+    def do_GET(self) -> None:
+        path, query = self._parse()
+        body = self._read_body()
+        fake = self.server.fake
+        if body is None:
+            self._send(413, {"cod": "413", "message": "Request entity too large"})
+        elif path.startswith(_CONTROL_PREFIX):
+            self._send(*fake._control("GET", path[len(_CONTROL_PREFIX) :], b""))
+        elif path in ENDPOINTS:
+            self._send(*fake._answer(ENDPOINTS[path], query))
+        else:
+            self._send(404, {"cod": "404", "message": "Internal error"})
+
+    def do_POST(self) -> None:
+        path, _ = self._parse()
+        body = self._read_body()
+        if body is None:
+            self._send(413, {"error": "request body too large"})
+        elif path.startswith(_CONTROL_PREFIX):
+            self._send(*self.server.fake._control("POST", path[len(_CONTROL_PREFIX) :], body))
+        else:
+            self._send(405, {"cod": "405", "message": "Method Not Allowed"})
+
+
+def _float_param(query: dict[str, str], name: str, bound: float) -> float | None:
+    try:
+        value = float(query[name])
+    except (KeyError, ValueError):
+        return None
+    return value if math.isfinite(value) and -bound <= value <= bound else None
+
+
+class FakeOpenWeather:
+    """OpenWeather look-alike with run-time fault injection and per-endpoint counters."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str = "test-key",
+        latency: float = 0.0,
+        verbose: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.verbose = verbose
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._api_keys: frozenset[str] = frozenset({api_key})
+        self._latency = 0.0
+        self._faults: list[_Fault] = []
+        self._calls: dict[str, int] = {}
+        self._connections: set[socket.socket] = set()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.latency = latency
+        self.reset()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        if self._server is not None:
+            raise RuntimeError("already started")
+        server = _Server((self.host, self.port), _Handler)
+        server.fake = self
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"fake-openweather-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        # Idle keep-alive connections would otherwise keep answering after stop().
+        with self._lock:
+            connections = list(self._connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # -- configuration -----------------------------------------------------------------------
+
+    @property
+    def latency(self) -> float:
+        with self._lock:
+            return self._latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        seconds = float(seconds)
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("latency must be a non-negative number of seconds")
+        with self._lock:
+            self._latency = seconds
+
+    @property
+    def api_keys(self) -> frozenset[str]:
+        with self._lock:
+            return self._api_keys
+
+    def set_api_key(self, key: str, *more: str) -> None:
+        """Replace the accepted key(s); several keys model a rotation overlap window."""
+        keys = frozenset((key, *more))
+        if not all(isinstance(k, str) and k for k in keys):
+            raise ValueError("API keys must be non-empty strings")
+        with self._lock:
+            self._api_keys = keys
+
+    def fail(self, status: int, *, endpoint: str | None = None, times: int | None = None) -> None:
+        """Answer ``status`` to the next ``times`` requests (None: until cleared).
+
+        The newest fault wins when several match, so a one-off can sit on top of an outage.
+        """
+        self._add_fault("status", status, endpoint, times)
+
+    def malformed(
+        self, status: int = 200, *, endpoint: str | None = None, times: int | None = None
+    ) -> None:
+        """Answer ``status`` (200 by default) with a body that is not valid JSON."""
+        self._add_fault("malformed", status, endpoint, times)
+
+    @staticmethod
+    def _check_fault(kind: str, status: Any, endpoint: Any, times: Any) -> None:
+        lowest = 400 if kind == "status" else 200
+        if isinstance(status, bool) or not isinstance(status, int) or not lowest <= status <= 599:
+            raise ValueError(f"status must be an HTTP status code in {lowest}-599")
+        if endpoint is not None and endpoint not in ENDPOINTS.values():
+            raise ValueError(f"endpoint must be one of {sorted(ENDPOINTS.values())} or null")
+        if times is not None and (
+            isinstance(times, bool) or not isinstance(times, int) or times < 1
+        ):
+            raise ValueError("times must be a positive integer or null")
+
+    def _add_fault(self, kind: str, status: int, endpoint: str | None, times: int | None) -> None:
+        self._check_fault(kind, status, endpoint, times)
+        with self._lock:
+            self._faults.insert(0, _Fault(kind, status, endpoint, times))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def call_counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._calls)
+
+    @property
+    def calls(self) -> dict[str, int]:
+        return self.call_counts()
+
+    def reset(self) -> None:
+        """Zero the counters and clear faults; latency and keys are left as they are."""
+        with self._lock:
+            self._calls = {name: 0 for name in (*ENDPOINTS.values(), "unauthorized")}
+            self._faults.clear()
+
+    def config(self) -> dict[str, Any]:
+        """Current settings, safe to show: the keys themselves are never included."""
+        with self._lock:
+            return {
+                "latency": self._latency,
+                "api_keys": len(self._api_keys),
+                "faults": [asdict(f) for f in self._faults],
+            }
+
+    # -- request handling --------------------------------------------------------------------
+
+    def _take_fault(self, endpoint: str) -> _Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.endpoint in (None, endpoint):
+                    if fault.times is not None:
+                        fault.times -= 1
+                        if fault.times == 0:
+                            self._faults.remove(fault)
+                    return fault
+        return None
+
+    def _answer(self, endpoint: str, query: dict[str, str]) -> tuple[int, Any, str]:
+        with self._lock:
+            self._calls[endpoint] += 1
+            latency = self._latency
+        if latency:
+            time.sleep(latency)
+        # Faults come before the key check: an upstream outage fails every caller alike.
+        fault = self._take_fault(endpoint)
+        if fault is not None and fault.kind == "malformed":
+            return fault.status, MALFORMED_BODY, "application/json; charset=utf-8"
+        if fault is not None:
+            return fault.status, _error_body(fault.status), ""
+        if query.get("appid") not in self.api_keys:
+            with self._lock:
+                self._calls["unauthorized"] += 1
+            return 401, UNAUTHORIZED_BODY, ""
+        if endpoint == "geocode":
+            q = query.get("q", "").strip()
+            if not q:
+                return 400, {"cod": "400", "message": "Nothing to geocode"}, ""
+            try:
+                limit = max(1, min(5, int(query.get("limit", "5"))))
+            except ValueError:
+                limit = 5
+            return 200, geocode(q, limit), ""
+        lat = _float_param(query, "lat", 90.0)
+        if lat is None:
+            return 400, {"cod": "400", "message": "wrong latitude"}, ""
+        lon = _float_param(query, "lon", 180.0)
+        if lon is None:
+            return 400, {"cod": "400", "message": "wrong longitude"}, ""
+        units = query.get("units", "standard")
+        if units not in ("standard", "metric", "imperial"):
+            units = "standard"
+        build = current_weather if endpoint == "weather" else forecast
+        return 200, build(lat, lon, units, self.clock()), ""
+
+    def _control(self, method: str, action: str, body: bytes) -> tuple[int, Any]:
+        if method == "GET" and action == "calls":
+            return 200, self.call_counts()
+        if method == "GET" and action == "config":
+            return 200, self.config()
+        if method == "POST" and action == "reset":
+            self.reset()
+            return 200, self.config()
+        if method == "POST" and action == "config":
+            try:
+                self._apply_config(json.loads(body or b"{}"))
+            except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
+                return 400, {"error": str(exc)}
+            return 200, self.config()
+        return 404, {"error": f"unknown control action {method} {action!r}"}
+
+    def _apply_config(self, cfg: Any) -> None:
+        if not isinstance(cfg, dict):
+            raise TypeError("config body must be a JSON object")
+        unknown = set(cfg) - {"latency", "api_key", "fail", "malformed", "clear_faults"}
+        if unknown:
+            raise ValueError(f"unknown config keys: {sorted(unknown)}")
+        # Validate everything before changing anything, so a bad body leaves no half-state.
+        keys = cfg.get("api_key")
+        if keys is not None:
+            keys = [keys] if isinstance(keys, str) else keys
+            if (
+                not isinstance(keys, list)
+                or not keys
+                or not all(isinstance(k, str) and k for k in keys)
+            ):
+                raise ValueError("api_key must be a non-empty string or list of strings")
+        faults: list[tuple[str, int, str | None, int | None]] = []
+        for name, kind, default in (("fail", "status", 500), ("malformed", "malformed", 200)):
+            spec = cfg.get(name)
+            if spec is None:
+                continue
+            if not isinstance(spec, dict) or set(spec) - {"status", "endpoint", "times"}:
+                raise ValueError(f"{name} must be an object with status, endpoint, times")
+            fault = (kind, spec.get("status", default), spec.get("endpoint"), spec.get("times"))
+            self._check_fault(*fault)
+            faults.append(fault)
+        if "latency" in cfg:
+            latency = cfg["latency"]
+            if isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency < 0:
+                raise ValueError("latency must be a non-negative number")
+        if cfg.get("clear_faults"):
+            self.clear_faults()
+        if "latency" in cfg:
+            self.latency = cfg["latency"]
+        if keys is not None:
+            self.set_api_key(*keys)
+        for fault in faults:
+            self._add_fault(*fault)
+
+    # -- logging -----------------------------------------------------------------------------
+
+    def _track(self, conn: socket.socket, *, add: bool) -> None:
+        with self._lock:
+            (self._connections.add if add else self._connections.discard)(conn)
+
+    def _log(self, message: str, secrets: Iterable[str] = ()) -> None:
+        if not self.verbose:
+            return
+        sys.stderr.write(f"[fake-openweather] {self._redact(message, secrets)}\n")
+        sys.stderr.flush()
+
+    def _redact(self, message: str, secrets: Iterable[str] = ()) -> str:
+        def scrub_pair(m: re.Match[str]) -> str:
+            if unquote_plus(m.group(2)).strip().casefold() == "appid":
+                return f"{m.group(1)}appid=***"
+            return m.group(0)
+
+        message = _APPID_RE.sub(r"\1***", _QUERY_PAIR_RE.sub(scrub_pair, message))
+        # The regex misses odd spellings such as "app%69d=KEY"; scrub the values themselves.
+        for secret in {*secrets, *self.api_keys}:
+            if secret:
+                for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+                    message = message.replace(form, "***")
+        return message
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.fakes.openweather",
+        description="Serve a fake OpenWeather API on loopback.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+    parser.add_argument("--port", type=int, default=8001, help="0 picks a free port")
+    parser.add_argument(
+        "--key",
+        default=os.environ.get("FAKE_OPENWEATHER_KEY", "test-key"),
+        help="accepted appid (default: $FAKE_OPENWEATHER_KEY or test-key)",
+    )
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    args = parser.parse_args(argv)
+
+    fake = FakeOpenWeather(
+        host=args.host, port=args.port, api_key=args.key, latency=args.latency, verbose=args.verbose
+    )
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    try:
+        fake.start()
+    except OSError as exc:
+        print(f"fake OpenWeather: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    print(f"fake OpenWeather listening on {fake.base_url}", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

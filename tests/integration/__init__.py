@@ -1,0 +1,1 @@
+"""Integration tests: real OpenBao, the fake upstream over real HTTP, a real database."""

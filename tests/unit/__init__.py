@@ -1,0 +1,1 @@
+"""Unit tests that need neither a database nor a running server stack."""

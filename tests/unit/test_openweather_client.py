@@ -1,0 +1,243 @@
+"""The OpenWeather client against HTTP stubbed at the transport (requests-mock): no network."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import requests
+import requests_mock
+
+from tests.unit import payloads
+from weather.clients.openweather import (
+    InvalidApiKey,
+    OpenWeatherClient,
+    PlaceNotFound,
+    UpstreamRateLimited,
+    UpstreamUnavailable,
+)
+
+BASE = "http://upstream.invalid"
+KEY = "k3y-that-must-never-leak"
+WEATHER = f"{BASE}/data/2.5/weather"
+FORECAST = f"{BASE}/data/2.5/forecast"
+GEO = f"{BASE}/geo/1.0/direct"
+
+CURRENT_BODY = payloads.CURRENT
+FORECAST_BODY = {**payloads.FORECAST, "list": payloads.FORECAST["list"][:2]}
+
+
+class CountingKeys:
+    """A key source that hands out keys in order and counts invalidations."""
+
+    def __init__(self, *keys: str) -> None:
+        self.keys = list(keys)
+        self.invalidations = 0
+
+    def get(self) -> str:
+        return self.keys[0]
+
+    def invalidate(self) -> None:
+        self.invalidations += 1
+        if len(self.keys) > 1:
+            self.keys.pop(0)
+
+
+@pytest.fixture
+def transport() -> requests_mock.Adapter:
+    return requests_mock.Adapter()
+
+
+@pytest.fixture
+def client(transport: requests_mock.Adapter) -> OpenWeatherClient:
+    session = requests.Session()
+    session.mount("http://", transport)
+    return OpenWeatherClient(
+        base_url=BASE, keys=CountingKeys(KEY), session=session, connect_timeout=1.5, read_timeout=4
+    )
+
+
+def test_current_weather_is_parsed_into_a_frozen_dataclass(client, transport):
+    transport.register_uri("GET", WEATHER, json=CURRENT_BODY)
+    conditions = client.current(lat=51.5073, lon=-0.1276, units="metric")
+    assert conditions.temp == 11.3
+    assert conditions.description == "broken clouds"
+    assert conditions.wind_deg == 240
+    assert conditions.sunrise == 1764142000
+    with pytest.raises(AttributeError):
+        conditions.temp = 0  # type: ignore[misc]
+
+
+def test_parameters_are_sent_as_query_params_with_timeouts(client, transport):
+    transport.register_uri("GET", WEATHER, json=CURRENT_BODY)
+    client.current(lat=51.5073, lon=-0.1276, units="imperial")
+    request = transport.last_request
+    assert request.qs == {
+        "lat": ["51.5073"],
+        "lon": ["-0.1276"],
+        "units": ["imperial"],
+        "appid": [KEY.lower()],
+    }
+    assert request.timeout == (1.5, 4)
+
+
+def test_query_with_url_metacharacters_is_encoded_not_concatenated(client, transport):
+    transport.register_uri("GET", GEO, json=[])
+    with pytest.raises(PlaceNotFound):
+        client.geocode("a&appid=evil#x?y")
+    assert transport.last_request.qs["appid"] == [KEY.lower()]
+    assert transport.last_request.qs["q"] == ["a&appid=evil#x?y"]
+
+
+def test_forecast_accepts_cod_as_a_string(client, transport):
+    transport.register_uri("GET", FORECAST, json=FORECAST_BODY)
+    forecast = client.forecast(lat=1, lon=2, units="metric")
+    assert [step.temp for step in forecast.steps] == [9.0, 10.0]
+    assert forecast.timezone_offset == 0
+    assert forecast.steps[0].rain_mm == 0.7
+    assert forecast.steps[0].pop == 0.4
+
+
+def test_geocoding_returns_places_best_first(client, transport):
+    transport.register_uri(
+        "GET",
+        GEO,
+        json=[
+            {
+                "name": "London",
+                "lat": 51.5073,
+                "lon": -0.1276,
+                "country": "GB",
+                "state": "England",
+                "local_names": {"fr": "Londres"},
+            },
+            {
+                "name": "London",
+                "lat": 42.9837,
+                "lon": -81.2497,
+                "country": "CA",
+                "state": "Ontario",
+            },
+        ],
+    )
+    places = client.geocode("london")
+    assert [(p.country, p.state) for p in places] == [("GB", "England"), ("CA", "Ontario")]
+    assert places[0].local_names["fr"] == "Londres"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (401, {"cod": 401, "message": "Invalid API key."}, InvalidApiKey),
+        (404, {"cod": "404", "message": "city not found"}, PlaceNotFound),
+        (429, {"cod": 429, "message": "Your account is temporary blocked"}, UpstreamRateLimited),
+        (500, {"cod": "500", "message": "Internal server error"}, UpstreamUnavailable),
+        (502, None, UpstreamUnavailable),
+        (503, None, UpstreamUnavailable),
+        (400, {"cod": "400", "message": "wrong latitude"}, UpstreamUnavailable),
+        # HTTP 200 with an error in the body, which OpenWeather has been seen to send.
+        (200, {"cod": "404", "message": "city not found"}, PlaceNotFound),
+        (200, {"cod": 429, "message": "blocked"}, UpstreamRateLimited),
+    ],
+)
+def test_status_codes_map_to_the_error_tree(client, transport, status, body, error):
+    kwargs = {"json": body} if body is not None else {"text": "<html>Bad gateway</html>"}
+    transport.register_uri("GET", WEATHER, status_code=status, **kwargs)
+    with pytest.raises(error) as excinfo:
+        client.current(lat=1, lon=2, units="metric")
+    assert KEY not in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        requests.ConnectTimeout,
+        requests.ReadTimeout,
+        requests.ConnectionError,
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.SSLError,
+    ],
+)
+def test_transport_failures_are_unavailable_and_hide_the_url(client, transport, failure):
+    # requests puts the full URL, appid included, into these exceptions' messages.
+    transport.register_uri("GET", WEATHER, exc=failure(f"GET {WEATHER}?appid={KEY} failed"))
+    with pytest.raises(UpstreamUnavailable) as excinfo:
+        client.current(lat=1, lon=2, units="metric")
+    assert KEY not in str(excinfo.value)
+    assert excinfo.value.__cause__ is None
+    assert excinfo.value.__suppress_context__
+
+
+def call(client: OpenWeatherClient, url: str) -> object:
+    if url == GEO:
+        return client.geocode("x")
+    if url == FORECAST:
+        return client.forecast(lat=1, lon=2, units="metric")
+    return client.current(lat=1, lon=2, units="metric")
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        (WEATHER, "<html>not json"),
+        (WEATHER, '{"cod": 200}'),
+        (WEATHER, '{"weather": [], "main": {}, "dt": 1}'),
+        (WEATHER, '{"weather": [{"id": "x"}], "main": {"temp": "hot"}, "dt": 1}'),
+        (FORECAST, '{"cod": "200", "list": [{"dt": null}]}'),
+        (GEO, '{"not": "a list"}'),
+        (GEO, '[{"lat": 1}]'),
+    ],
+)
+def test_malformed_or_unexpected_json_is_unavailable(client, transport, url, body):
+    transport.register_uri("GET", url, text=body)
+    with pytest.raises(UpstreamUnavailable):
+        call(client, url)
+
+
+def test_empty_geocoding_result_is_place_not_found(client, transport):
+    transport.register_uri("GET", GEO, json=[])
+    with pytest.raises(PlaceNotFound):
+        client.geocode("atlantis")
+
+
+def test_a_401_re_reads_the_key_and_retries_exactly_once(transport):
+    keys = CountingKeys("old-key", "new-key")
+    session = requests.Session()
+    session.mount("http://", transport)
+    client = OpenWeatherClient(base_url=BASE, keys=keys, session=session)
+
+    def answer(request, context):
+        if request.qs["appid"] == ["new-key"]:
+            return CURRENT_BODY
+        context.status_code = 401
+        return {"cod": 401, "message": "Invalid API key."}
+
+    transport.register_uri("GET", WEATHER, json=answer)
+    assert client.current(lat=1, lon=2, units="metric").temp == 11.3
+    assert keys.invalidations == 1
+    assert [r.qs["appid"] for r in transport.request_history] == [["old-key"], ["new-key"]]
+
+
+def test_a_key_still_rejected_after_the_retry_is_invalid(client, transport):
+    transport.register_uri("GET", WEATHER, status_code=401, json={"cod": 401, "message": "no"})
+    with pytest.raises(InvalidApiKey):
+        client.current(lat=1, lon=2, units="metric")
+    assert transport.call_count == 2
+
+
+def test_urllib3_debug_lines_do_not_carry_the_key(caplog):
+    # A real socket round trip is not needed: urllib3 logs through this logger.
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("urllib3.connectionpool").debug(
+        '%s://%s:%s "%s %s %s" %s %s',
+        "http",
+        "h",
+        80,
+        "GET",
+        f"/data/2.5/weather?lat=1&appid={KEY}&units=metric",
+        "HTTP/1.1",
+        200,
+        10,
+    )
+    assert KEY not in caplog.text
+    assert "appid=***" in caplog.text

@@ -1,0 +1,236 @@
+"""Pages and the JSON API through Django's test client, with Vault and OpenWeather stubbed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+from tests.unit.conftest import STUB_KEY, UPSTREAM, VAULT
+
+pytestmark = pytest.mark.django_db
+
+PAGE, API = "/", "/api/weather"
+
+
+def test_home_page_shows_the_search_form_and_calls_nothing(client, stubbed_services):
+    response = client.get(PAGE)
+    assert response.status_code == 200
+    assert b'name="q"' in response.content
+    assert stubbed_services.call_count == 0
+
+
+def test_search_shows_place_current_conditions_and_forecast(client, stubbed_services):
+    response = client.get(PAGE, {"q": "London", "units": "metric"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "London" in html
+    assert "England" in html
+    assert "Broken clouds" in html
+    assert "11<" in html  # 11.3 °C rounded
+    assert "78 %" in html
+    assert "1014 hPa" in html
+    assert "07:26" in html  # sunrise 07:26:40 UTC, London's offset is 0
+    assert "15:46" in html
+    assert "5-day forecast" in html
+    assert "/static/weather/icons/04d.svg" in html
+    assert "Updated" in html
+
+
+def test_ambiguous_name_links_to_the_other_matches_by_coordinates(client, stubbed_services):
+    html = client.get(PAGE, {"q": "London"}).content.decode()
+    assert "London, Ontario, CA" in html
+    assert "London, Kentucky, US" in html
+    assert "?lat=42.9837&amp;lon=-81.2496&amp;units=metric" in html
+
+
+def test_picking_an_alternative_shows_that_place(client, stubbed_services):
+    client.get(PAGE, {"q": "London"})
+    response = client.get(PAGE, {"lat": "42.9837", "lon": "-81.2496", "units": "metric"})
+    assert response.status_code == 200
+    assert "Ontario" in response.content.decode()
+
+
+def test_second_search_is_served_from_the_cache(client, stubbed_services):
+    client.get(API, {"q": "London"})
+    calls = stubbed_services.call_count
+    body = client.get(API, {"q": " LONDON "}).json()
+    assert body["source"] == "cache"
+    assert stubbed_services.call_count == calls
+
+
+def test_api_returns_the_documented_shape(client, stubbed_services):
+    response = client.get(API, {"q": "London", "units": "imperial"})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) >= {
+        "place",
+        "units",
+        "current",
+        "forecast",
+        "alternatives",
+        "source",
+        "fetched_at",
+        "expires_at",
+    }
+    assert body["place"]["country"] == "GB"
+    assert body["units"] == "imperial"
+    assert body["source"] == "upstream"
+    assert body["current"]["temp"] == 11.3
+    assert len(body["forecast"]["steps"]) == 40
+    assert body["forecast"]["daily"][0]["high"] >= body["forecast"]["daily"][0]["low"]
+    assert [p["country"] for p in body["alternatives"]] == ["CA", "US"]
+    weather_call = next(r for r in stubbed_services.request_history if "/data/2.5/weather" in r.url)
+    assert weather_call.qs["units"] == ["imperial"]
+
+
+def test_api_by_coordinates(client, stubbed_services):
+    body = client.get(API, {"lat": "51.5", "lon": "-0.12"}).json()
+    assert body["place"]["name"] == "London"  # named by the upstream's answer
+    assert body["alternatives"] == []
+
+
+def test_unknown_place_is_404_with_a_clear_message(client, stubbed_services):
+    response = client.get(API, {"q": "Atlantis"})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "place_not_found"
+    assert "Atlantis" in response.json()["error"]["message"]
+    page = client.get(PAGE, {"q": "Atlantis"})
+    assert page.status_code == 404
+    assert "No place called “Atlantis” was found" in page.content.decode()
+
+
+BAD_INPUT = [
+    ({"q": ""}, "Type a place name"),
+    ({"q": "   "}, "Type a place name"),
+    ({"q": "x" * 10_000}, "at most 100 characters"),
+    ({"q": "Lon\x00don"}, "Null characters are not allowed"),
+    ({"q": "!!!"}, "letters or digits"),
+    ({"q": "London", "units": "kelvin"}, "Select a valid choice"),
+    ({"lat": "abc", "lon": "1"}, "Enter a number"),
+    ({"lat": "91", "lon": "1"}, "less than or equal to 90"),
+    ({"lat": "1", "lon": "-180.5"}, "greater than or equal to -180"),
+    ({"lat": "nan", "lon": "1"}, "Enter a number"),
+    ({"lat": "inf", "lon": "1"}, "Enter a number"),
+    ({"lat": "1"}, "both lat and lon"),
+]
+
+
+@pytest.mark.parametrize(("params", "message"), BAD_INPUT)
+def test_api_rejects_bad_input_with_400_and_says_why(client, stubbed_services, params, message):
+    response = client.get(API, params)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert message in error["message"]
+    assert stubbed_services.call_count == 0
+
+
+@pytest.mark.parametrize(("params", "message"), BAD_INPUT)
+def test_page_shows_a_form_error_for_bad_input(client, stubbed_services, params, message):
+    response = client.get(PAGE, params)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+ODD_BUT_VALID = [
+    "🌧️ Rain city",
+    "القاهرة",  # right-to-left script
+    "<script>alert(1)</script>",
+    "'; DROP TABLE weather_place; --",
+    '" OR 1=1 --',
+    "%00%27",
+    "Zürich\u200b",
+]
+
+
+@pytest.mark.parametrize("query", ODD_BUT_VALID)
+def test_odd_queries_are_looked_up_and_reflected_escaped(client, stubbed_services, query):
+    response = client.get(PAGE, {"q": query})
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "<script>alert(1)</script>" not in html
+    api = client.get(API, {"q": query})
+    assert api.status_code == 404
+    assert api["Content-Type"] == "application/json"
+
+
+def test_upstream_failure_is_503_with_retry_after(client, stubbed_services):
+    stubbed_services.get(
+        re.compile(rf"{re.escape(UPSTREAM)}/data/2\.5/weather\?.*"),
+        status_code=500,
+        json={"cod": "500", "message": "Internal error"},
+    )
+    api = client.get(API, {"q": "London"})
+    assert api.status_code == 503
+    assert api["Retry-After"] == "60"
+    assert api.json()["error"]["code"] == "upstream_unavailable"
+    page = client.get(PAGE, {"q": "London"})
+    assert page.status_code == 503
+    assert "not answering right now" in page.content.decode()
+
+
+def test_upstream_timeout_is_503(client, stubbed_services):
+    stubbed_services.get(
+        re.compile(rf"{re.escape(UPSTREAM)}/geo/1\.0/direct\?.*"), exc=requests.ReadTimeout
+    )
+    assert client.get(API, {"q": "London"}).status_code == 503
+
+
+def test_rate_limited_upstream_is_503_try_later(client, stubbed_services):
+    stubbed_services.get(
+        re.compile(rf"{re.escape(UPSTREAM)}/geo/1\.0/direct\?.*"),
+        status_code=429,
+        json={"cod": 429, "message": "blocked"},
+    )
+    response = client.get(API, {"q": "London"})
+    assert response.status_code == 503
+    assert "try again in a minute" in response.json()["error"]["message"]
+
+
+def test_sealed_vault_is_503_with_a_clear_message(client, stubbed_services):
+    stubbed_services.get(
+        f"{VAULT}/v1/secret/data/weather", status_code=503, json={"errors": ["Vault is sealed"]}
+    )
+    api = client.get(API, {"q": "London"})
+    assert api.status_code == 503
+    assert api.json()["error"]["code"] == "vault_unavailable"
+    page = client.get(PAGE, {"q": "London"})
+    assert "credentials cannot be read" in page.content.decode()
+
+
+def test_only_get_is_allowed_on_the_api(client, stubbed_services):
+    assert client.post(API, {"q": "London"}).status_code == 405
+
+
+def test_healthz_calls_no_dependency(client, stubbed_services):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert stubbed_services.call_count == 0
+
+
+def test_readyz_is_200_when_database_and_vault_answer(client, stubbed_services):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": {"ok": True}, "vault": {"ok": True}}
+
+
+def test_readyz_is_503_and_names_vault_when_it_is_unreachable(client, stubbed_services):
+    stubbed_services.get(f"{VAULT}/v1/secret/data/weather", exc=requests.ConnectionError)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["database"] == {"ok": True}
+    assert checks["vault"] == {"ok": False, "error": "VaultUnreachable"}
+
+
+def test_the_key_is_in_no_response(client, stubbed_services):
+    bodies = [
+        client.get(PAGE, {"q": "London"}).content,
+        client.get(API, {"q": "London"}).content,
+        client.get(API, {"q": "Atlantis"}).content,
+        client.get("/readyz").content,
+    ]
+    assert all(STUB_KEY.encode() not in body for body in bodies)

@@ -1,0 +1,136 @@
+"""Admin for operators: cached lookups (expire or refresh them), places and geocoding answers."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
+
+from weather import lookups
+from weather.clients.openweather import OpenWeatherError
+from weather.models import GeocodeMatch, GeocodeQuery, Place, WeatherLookup
+from weather.vault import VaultError
+
+
+class FreshnessFilter(admin.SimpleListFilter):
+    title = "freshness"
+    parameter_name = "freshness"
+
+    def lookups(self, request, model_admin):
+        return [("fresh", "Fresh"), ("expired", "Expired")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "fresh":
+            return queryset.fresh()
+        if self.value() == "expired":
+            return queryset.expired()
+        return queryset
+
+
+@admin.register(WeatherLookup)
+class WeatherLookupAdmin(admin.ModelAdmin):
+    list_display = [
+        "place",
+        "units",
+        "fetched_at",
+        "expires_at",
+        "fresh",
+        "hit_count",
+        "fetch_count",
+    ]
+    list_filter = [FreshnessFilter, "units", "place__country"]
+    search_fields = ["place__name", "place__state", "place__country"]
+    list_select_related = ["place"]
+    date_hierarchy = "fetched_at"
+    ordering = ["-fetched_at"]
+    readonly_fields = [
+        "place",
+        "units",
+        "fetched_at",
+        "expires_at",
+        "hit_count",
+        "fetch_count",
+        "payload_pretty",
+    ]
+    exclude = ["payload"]
+    actions = ["expire_now", "refresh_now"]
+
+    @admin.display(boolean=True, description="fresh")
+    def fresh(self, obj: WeatherLookup) -> bool:
+        return obj.is_fresh()
+
+    @admin.display(description="payload")
+    def payload_pretty(self, obj: WeatherLookup) -> str:
+        text = json.dumps(obj.payload, indent=2, sort_keys=True, ensure_ascii=False)
+        return format_html('<pre class="payload">{}</pre>', text)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Lookups come from the upstream only; a hand-made payload would be served as weather.
+        return False
+
+    @admin.action(description="Expire now (next request fetches again)")
+    def expire_now(self, request: HttpRequest, queryset: QuerySet[WeatherLookup]) -> None:
+        count = lookups.expire(lookups=queryset)
+        self.message_user(request, f"Expired {count} lookup(s).", messages.SUCCESS)
+
+    @admin.action(description="Refresh now from OpenWeather")
+    def refresh_now(self, request: HttpRequest, queryset: QuerySet[WeatherLookup]) -> None:
+        client = lookups.default_client()
+        done, failed = 0, []
+        for lookup in queryset.select_related("place"):
+            try:
+                lookups.refresh(lookup=lookup, client=client)
+                done += 1
+            except (OpenWeatherError, VaultError) as exc:
+                failed.append(f"{lookup}: {exc}")
+        if done:
+            self.message_user(request, f"Refreshed {done} lookup(s).", messages.SUCCESS)
+        for failure in failed:
+            self.message_user(request, f"Could not refresh {failure}", messages.ERROR)
+
+
+@admin.register(Place)
+class PlaceAdmin(admin.ModelAdmin):
+    list_display = ["name", "state", "country", "lat", "lon", "created_at"]
+    list_filter = ["country"]
+    search_fields = ["name", "state", "country"]
+    readonly_fields = ["created_at"]
+
+
+class GeocodeMatchInline(admin.TabularInline):
+    model = GeocodeMatch
+    extra = 0
+    readonly_fields = ["rank", "place"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(GeocodeQuery)
+class GeocodeQueryAdmin(admin.ModelAdmin):
+    list_display = ["query", "matches_found", "fetched_at", "expires_at", "fresh", "hit_count"]
+    search_fields = ["query"]
+    readonly_fields = ["query", "fetched_at", "expires_at", "hit_count"]
+    inlines = [GeocodeMatchInline]
+    actions = ["expire_now"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="matches")
+    def matches_found(self, obj: GeocodeQuery) -> int:
+        return obj.matches.count()
+
+    @admin.display(boolean=True, description="fresh")
+    def fresh(self, obj: GeocodeQuery) -> bool:
+        return obj.expires_at > timezone.now()
+
+    @admin.action(description="Expire now (next search asks the geocoder again)")
+    def expire_now(self, request: HttpRequest, queryset: QuerySet[GeocodeQuery]) -> None:
+        count = queryset.update(expires_at=timezone.now())
+        self.message_user(request, f"Expired {count} query(ies).", messages.SUCCESS)

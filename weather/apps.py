@@ -1,0 +1,8 @@
+"""App configuration."""
+
+from django.apps import AppConfig
+
+
+class WeatherConfig(AppConfig):
+    name = "weather"
+    verbose_name = "Weather"

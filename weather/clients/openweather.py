@@ -1,0 +1,336 @@
+"""A thin, typed client for the three OpenWeather endpoints the dashboard needs.
+
+Places are resolved by the geocoding API first and weather is then asked for by
+coordinates, because OpenWeather deprecated looking weather up by city name.
+
+Every failure surfaces as one of these, decided in one place (``_raise_for``)::
+
+    OpenWeatherError
+    ├── UpstreamUnavailable   timeout, connection error, 5xx, malformed JSON
+    ├── UpstreamRateLimited   429
+    ├── InvalidApiKey         401 (after one retry with a key re-read from Vault)
+    └── PlaceNotFound         404 / empty geocoding result
+
+The API key travels as the ``appid`` query parameter (OpenWeather accepts it
+nowhere else), so request URLs are secrets: this module never puts a URL, or an
+exception that embeds one, into a message, a log line or an exception chain.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import requests
+from django.views.decorators.debug import sensitive_variables
+
+Units = Literal["metric", "imperial", "standard"]
+UNITS: tuple[Units, ...] = ("metric", "imperial", "standard")
+
+_APPID = re.compile(r"(appid=)[^&\s'\"]+", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Replace any ``appid=...`` value in ``text`` with ``***``."""
+    return _APPID.sub(r"\1***", text)
+
+
+class _RedactAppid(logging.Filter):
+    """Scrub the key from urllib3's DEBUG request lines ("GET /...?appid=... 200")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
+
+
+# A logger's own filters run for every record it creates, whichever handler
+# (ours, gunicorn's, pytest's) finally receives it.
+logging.getLogger("urllib3.connectionpool").addFilter(_RedactAppid())
+
+
+class OpenWeatherError(Exception):
+    """Base of every error the client raises."""
+
+    code = "upstream_error"
+
+
+class UpstreamUnavailable(OpenWeatherError):
+    """The upstream could not give a usable answer: timeout, 5xx, bad JSON."""
+
+    code = "upstream_unavailable"
+
+
+class UpstreamRateLimited(OpenWeatherError):
+    """The upstream answered 429."""
+
+    code = "upstream_rate_limited"
+
+
+class InvalidApiKey(OpenWeatherError):
+    """The upstream rejected the key, even after re-reading it from Vault."""
+
+    code = "invalid_api_key"
+
+
+class PlaceNotFound(OpenWeatherError):
+    """No place matches the query or coordinates."""
+
+    code = "place_not_found"
+
+
+class KeySource(Protocol):
+    """Where the client gets its API key: ``weather.vault.ApiKeyCache`` in the app."""
+
+    def get(self) -> str: ...
+
+    def invalidate(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class GeoPlace:
+    name: str
+    country: str
+    lat: float
+    lon: float
+    state: str = ""
+    local_names: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """Current weather at a place. Times are Unix seconds (UTC)."""
+
+    observed_at: int
+    timezone_offset: int
+    temp: float
+    feels_like: float
+    temp_min: float
+    temp_max: float
+    humidity: int
+    pressure: int
+    wind_speed: float
+    wind_deg: int | None
+    condition_id: int
+    main: str
+    description: str
+    icon: str
+    sunrise: int | None
+    sunset: int | None
+    station_name: str = ""
+    country: str = ""
+
+
+@dataclass(frozen=True)
+class ForecastStep:
+    """One 3-hour step of the 5-day forecast."""
+
+    at: int
+    temp: float
+    temp_min: float
+    temp_max: float
+    feels_like: float
+    humidity: int
+    condition_id: int
+    main: str
+    description: str
+    icon: str
+    wind_speed: float
+    pop: float
+    rain_mm: float
+    snow_mm: float
+
+
+@dataclass(frozen=True)
+class Forecast:
+    timezone_offset: int
+    steps: tuple[ForecastStep, ...]
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _status_of(body: Any, fallback: int) -> int:
+    """Read OpenWeather's ``cod``, which is a number on some endpoints and a string on others."""
+    if isinstance(body, dict) and "cod" in body:
+        try:
+            return int(str(body["cod"]).strip())
+        except ValueError:
+            return fallback
+    return fallback
+
+
+def _upstream_message(body: Any) -> str:
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return redact(body["message"])[:200]
+    return ""
+
+
+def _raise_for(status: int, body: Any) -> None:
+    """Turn an upstream status into the error tree; return quietly on success."""
+    if 200 <= status < 300:
+        return
+    detail = _upstream_message(body)
+    suffix = f": {detail}" if detail else ""
+    if status == 401:
+        raise InvalidApiKey(f"OpenWeather rejected the API key (401){suffix}")
+    if status == 404:
+        raise PlaceNotFound(f"OpenWeather found no such place (404){suffix}")
+    if status == 429:
+        raise UpstreamRateLimited(f"OpenWeather rate limit reached (429){suffix}")
+    raise UpstreamUnavailable(f"OpenWeather answered {status}{suffix}")
+
+
+def _conditions(body: Mapping[str, Any]) -> Conditions:
+    weather = body["weather"][0]
+    main = body["main"]
+    wind = body.get("wind") or {}
+    sys = body.get("sys") or {}
+    return Conditions(
+        observed_at=int(_number(body["dt"])),
+        timezone_offset=int(_number(body.get("timezone", 0))),
+        temp=_number(main["temp"]),
+        feels_like=_number(main.get("feels_like", main["temp"])),
+        temp_min=_number(main.get("temp_min", main["temp"])),
+        temp_max=_number(main.get("temp_max", main["temp"])),
+        humidity=int(_number(main["humidity"])),
+        pressure=int(_number(main["pressure"])),
+        wind_speed=_number(wind.get("speed", 0)),
+        wind_deg=int(_number(wind["deg"])) if "deg" in wind else None,
+        condition_id=int(_number(weather["id"])),
+        main=str(weather["main"]),
+        description=str(weather["description"]),
+        icon=str(weather["icon"]),
+        sunrise=int(_number(sys["sunrise"])) if sys.get("sunrise") else None,
+        sunset=int(_number(sys["sunset"])) if sys.get("sunset") else None,
+        station_name=str(body.get("name") or ""),
+        country=str(sys.get("country") or ""),
+    )
+
+
+def _forecast_step(item: Mapping[str, Any]) -> ForecastStep:
+    weather = item["weather"][0]
+    main = item["main"]
+    return ForecastStep(
+        at=int(_number(item["dt"])),
+        temp=_number(main["temp"]),
+        temp_min=_number(main.get("temp_min", main["temp"])),
+        temp_max=_number(main.get("temp_max", main["temp"])),
+        feels_like=_number(main.get("feels_like", main["temp"])),
+        humidity=int(_number(main["humidity"])),
+        condition_id=int(_number(weather["id"])),
+        main=str(weather["main"]),
+        description=str(weather["description"]),
+        icon=str(weather["icon"]),
+        wind_speed=_number((item.get("wind") or {}).get("speed", 0)),
+        pop=_number(item.get("pop", 0)),
+        rain_mm=_number((item.get("rain") or {}).get("3h", 0)),
+        snow_mm=_number((item.get("snow") or {}).get("3h", 0)),
+    )
+
+
+def _forecast(body: Mapping[str, Any]) -> Forecast:
+    city = body.get("city") or {}
+    return Forecast(
+        timezone_offset=int(_number(city.get("timezone", 0))),
+        steps=tuple(_forecast_step(item) for item in body["list"]),
+    )
+
+
+def _geo_place(item: Mapping[str, Any]) -> GeoPlace:
+    local_names = item.get("local_names") or {}
+    return GeoPlace(
+        name=str(item["name"]),
+        country=str(item.get("country") or ""),
+        state=str(item.get("state") or ""),
+        lat=_number(item["lat"]),
+        lon=_number(item["lon"]),
+        local_names={str(k): str(v) for k, v in local_names.items()},
+    )
+
+
+def _parse(parser, body: Any, what: str):
+    try:
+        return parser(body)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        # Nothing in a parse error can hold the key, so chaining is safe here.
+        raise UpstreamUnavailable(f"OpenWeather sent an unexpected {what} payload") from exc
+
+
+class OpenWeatherClient:
+    """Call OpenWeather with a timeout on every request and typed results."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        keys: KeySource,
+        session: requests.Session | None = None,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 5.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.keys = keys
+        self.session = session or requests.Session()
+        self.timeout = (connect_timeout, read_timeout)
+
+    def geocode(self, query: str, *, limit: int = 5) -> list[GeoPlace]:
+        """Resolve a place name to at most ``limit`` places, best match first."""
+        body = self._get("/geo/1.0/direct", {"q": query, "limit": limit})
+        if not isinstance(body, list):
+            raise UpstreamUnavailable("OpenWeather sent an unexpected geocoding payload")
+        if not body:
+            raise PlaceNotFound("No place matches that name")
+        return [_parse(_geo_place, item, "geocoding") for item in body]
+
+    def current(self, *, lat: float, lon: float, units: Units) -> Conditions:
+        """Fetch the current conditions at a point."""
+        body = self._get("/data/2.5/weather", {"lat": lat, "lon": lon, "units": units})
+        return _parse(_conditions, body, "current weather")
+
+    def forecast(self, *, lat: float, lon: float, units: Units) -> Forecast:
+        """Fetch the 5-day forecast in 3-hour steps at a point."""
+        body = self._get("/data/2.5/forecast", {"lat": lat, "lon": lon, "units": units})
+        return _parse(_forecast, body, "forecast")
+
+    def _get(self, path: str, params: Mapping[str, Any]) -> Any:
+        """GET a path; on a 401 re-read the key once, since it may have been rotated."""
+        try:
+            return self._get_once(path, params, self.keys.get())
+        except InvalidApiKey:
+            self.keys.invalidate()
+            return self._get_once(path, params, self.keys.get())
+
+    @sensitive_variables("api_key", "query")
+    def _get_once(self, path: str, params: Mapping[str, Any], api_key: str) -> Any:
+        query = {**params, "appid": api_key}
+        try:
+            response = self.session.get(self.base_url + path, params=query, timeout=self.timeout)
+        except requests.Timeout:
+            # `from None`, not `from exc`: requests' messages embed the URL, and the
+            # URL carries the key; the chain would print it in any traceback.
+            raise UpstreamUnavailable(
+                f"OpenWeather did not answer within {self.timeout[1]:g} s"
+            ) from None
+        except requests.RequestException as exc:
+            raise UpstreamUnavailable(
+                f"Could not reach OpenWeather ({type(exc).__name__})"
+            ) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        _raise_for(
+            _status_of(body, response.status_code) if response.ok else response.status_code, body
+        )
+        if body is None:
+            raise UpstreamUnavailable("OpenWeather sent a response that is not JSON")
+        return body

@@ -1,0 +1,61 @@
+"""Validation of the search parameters shared by the page and the JSON API."""
+
+from __future__ import annotations
+
+from django import forms
+
+from weather.lookups import MAX_QUERY_LENGTH
+from weather.models import Units
+
+
+class WeatherQueryForm(forms.Form):
+    """A place name (``q``) or a point (``lat`` and ``lon``), plus units."""
+
+    q = forms.CharField(
+        label="Place",
+        required=False,
+        max_length=MAX_QUERY_LENGTH,
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": "City, e.g. London or Springfield, IL, US",
+                "autocomplete": "off",
+                "autofocus": True,
+                "enterkeyhint": "search",
+            }
+        ),
+    )
+    units = forms.ChoiceField(choices=Units.choices, required=False, initial=Units.METRIC)
+    lat = forms.FloatField(min_value=-90, max_value=90, required=False, widget=forms.HiddenInput)
+    lon = forms.FloatField(min_value=-180, max_value=180, required=False, widget=forms.HiddenInput)
+
+    def clean_q(self) -> str:
+        q = self.cleaned_data["q"]
+        if q and not any(ch.isalnum() for ch in q):
+            raise forms.ValidationError("Type a place name with letters or digits.")
+        return q
+
+    def clean_units(self) -> str:
+        return self.cleaned_data["units"] or Units.METRIC
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.errors:
+            return data
+        has_lat, has_lon = data.get("lat") is not None, data.get("lon") is not None
+        if has_lat != has_lon:
+            raise forms.ValidationError("Give both lat and lon, or neither.")
+        if not data.get("q") and not has_lat:
+            raise forms.ValidationError("Type a place name.", code="required")
+        return data
+
+    @property
+    def is_point(self) -> bool:
+        return self.cleaned_data.get("lat") is not None
+
+    def error_summary(self) -> str:
+        """One sentence naming each invalid field, for JSON error bodies."""
+        parts = []
+        for field, errors in self.errors.items():
+            text = " ".join(str(e) for e in errors)
+            parts.append(text if field == "__all__" else f"{field}: {text}")
+        return " ".join(parts)

@@ -1,0 +1,42 @@
+"""Small formatting filters: icon files, compass points, UTC offsets, percentages."""
+
+from __future__ import annotations
+
+import re
+
+from django import template
+
+register = template.Library()
+
+_ICON = re.compile(r"^(0[1-4]|09|1[013]|50)[dn]$")
+_COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+
+
+@register.filter
+def icon_path(code: str) -> str:
+    """Map an OpenWeather icon code (e.g. "10d") to one of the app's own SVG files."""
+    code = str(code)
+    return f"weather/icons/{code}.svg" if _ICON.match(code) else "weather/icons/03d.svg"
+
+
+@register.filter
+def compass(degrees: int) -> str:
+    """Name the compass point a wind comes from."""
+    return _COMPASS[round(int(degrees) % 360 / 45) % 8]
+
+
+@register.filter
+def utc_offset(seconds: int) -> str:
+    """Format an offset in seconds as "+05:30" (empty for UTC itself)."""
+    seconds = int(seconds)
+    if seconds == 0:
+        return ""
+    sign = "+" if seconds > 0 else "−"
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+@register.filter
+def percent(fraction: float) -> str:
+    """Format 0.42 as "42 %"."""
+    return f"{round(float(fraction) * 100)} %"

@@ -1,0 +1,14 @@
+"""URLs of the weather app."""
+
+from django.urls import path
+
+from weather import views
+
+app_name = "weather"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("api/weather", views.api_weather, name="api-weather"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+]

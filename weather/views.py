@@ -1,0 +1,174 @@
+"""Thin views: validate the query, call one lookup function, render; map errors to statuses."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from weather import lookups
+from weather.clients.openweather import (
+    InvalidApiKey,
+    OpenWeatherError,
+    PlaceNotFound,
+    UpstreamRateLimited,
+)
+from weather.forms import WeatherQueryForm
+from weather.models import Place, Units
+from weather.vault import VaultError, api_keys
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 60
+UNIT_LABELS = {
+    Units.METRIC: {"temperature": "°C", "speed": "m/s"},
+    Units.IMPERIAL: {"temperature": "°F", "speed": "mph"},
+    Units.STANDARD: {"temperature": "K", "speed": "m/s"},
+}
+SEARCH_PARAMS = ("q", "lat", "lon")
+
+
+def _failure(exc: OpenWeatherError | VaultError) -> tuple[int, str, str]:
+    """Map a domain error to (status, code, message for people)."""
+    if isinstance(exc, PlaceNotFound):
+        return 404, exc.code, f"{exc} Check the spelling, or add a country: Paris, FR."
+    if isinstance(exc, UpstreamRateLimited):
+        message = "The weather service is busy right now. Please try again in a minute."
+    elif isinstance(exc, InvalidApiKey):
+        message = "The weather service refused this site's credentials. Please try again later."
+    elif isinstance(exc, VaultError):
+        message = (
+            "The weather service's credentials cannot be read right now. Please try again shortly."
+        )
+    else:
+        message = "The weather service is not answering right now. Please try again shortly."
+    # The message of every error here is built by this project and holds no secret.
+    logger.warning("lookup failed: %s: %s", type(exc).__name__, exc)
+    return 503, exc.code, message
+
+
+def _lookup(form: WeatherQueryForm) -> lookups.WeatherReport:
+    data = form.cleaned_data
+    client = lookups.default_client()
+    if form.is_point:
+        return lookups.weather_at(
+            lat=data["lat"], lon=data["lon"], units=data["units"], client=client
+        )
+    return lookups.weather_for_query(query=data["q"], units=data["units"], client=client)
+
+
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The search page, and the weather for the place searched."""
+    if not any(name in request.GET for name in SEARCH_PARAMS):
+        return render(request, "weather/dashboard.html", {"form": WeatherQueryForm()})
+
+    form = WeatherQueryForm(request.GET)
+    context: dict[str, Any] = {"form": form}
+    if not form.is_valid():
+        return render(request, "weather/dashboard.html", context, status=400)
+    try:
+        report = _lookup(form)
+    except (OpenWeatherError, VaultError) as exc:
+        status, _, message = _failure(exc)
+        if isinstance(exc, PlaceNotFound):
+            form.add_error("q" if not form.is_point else None, message)
+        else:
+            context["service_error"] = message
+        response = render(request, "weather/dashboard.html", context, status=status)
+        if status == 503:
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    context.update(
+        report=report,
+        days=lookups.daily_summaries(report.forecast),
+        labels=UNIT_LABELS[report.units],
+        sunrise=lookups.local_time(report.current.sunrise, report.current.timezone_offset),
+        sunset=lookups.local_time(report.current.sunset, report.current.timezone_offset),
+        observed=lookups.local_time(report.current.observed_at, report.current.timezone_offset),
+    )
+    return render(request, "weather/dashboard.html", context)
+
+
+def _place_json(place: Place) -> dict[str, Any]:
+    return {
+        "name": place.name,
+        "state": place.state,
+        "country": place.country,
+        "lat": float(place.lat),
+        "lon": float(place.lon),
+        "label": place.label,
+    }
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> JsonResponse:
+    response = JsonResponse({"error": {"code": code, "message": message, **extra}}, status=status)
+    if status == 503:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+@require_GET
+def api_weather(request: HttpRequest) -> JsonResponse:
+    """The same data as the page, as JSON."""
+    form = WeatherQueryForm(request.GET)
+    if not form.is_valid():
+        fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+        return _error(400, "invalid_input", form.error_summary(), fields=fields)
+    try:
+        report = _lookup(form)
+    except (OpenWeatherError, VaultError) as exc:
+        status, code, message = _failure(exc)
+        return _error(status, code, message)
+
+    forecast = asdict(report.forecast)
+    forecast["daily"] = [asdict(day) for day in lookups.daily_summaries(report.forecast)]
+    return JsonResponse(
+        {
+            "place": _place_json(report.place),
+            "units": report.units,
+            "unit_labels": UNIT_LABELS[report.units],
+            "current": asdict(report.current),
+            "forecast": forecast,
+            "alternatives": [_place_json(place) for place in report.alternatives],
+            "source": report.source,
+            "fetched_at": report.fetched_at.isoformat(),
+            "expires_at": report.expires_at.isoformat(),
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Calls no dependency."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database answers and the API key can be had (cached or from Vault)."""
+    checks: dict[str, dict[str, Any]] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = {"ok": True}
+    except DatabaseError as exc:
+        checks["database"] = {"ok": False, "error": type(exc).__name__}
+    try:
+        api_keys().get()
+        checks["vault"] = {"ok": True}
+    except VaultError as exc:
+        checks["vault"] = {"ok": False, "error": type(exc).__name__}
+    ready = all(check["ok"] for check in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks},
+        status=200 if ready else 503,
+    )

@@ -1,0 +1,207 @@
+"""Settings, all read from the environment (12-factor) with safe development defaults.
+
+Production is whatever runs with ``DJANGO_DEBUG`` off: then ``DJANGO_SECRET_KEY`` is
+required and the HTTPS settings are on unless explicitly turned off. Every variable
+is listed in README.md and ``.env.example``.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {raw!r}")
+
+
+def env_number(name: str, default: float, *, minimum: float = 0) -> float:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {raw!r}")
+    return value
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off (production). "
+            "Set it to a long random string, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+        )
+    # A fresh key per process is fine in development: sessions just don't survive restarts.
+    SECRET_KEY = get_random_secret_key()
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "weather",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # Directly after SecurityMiddleware, as whitenoise documents, so static files
+    # skip the rest of the stack but still get the security headers.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "weatherproject.urls"
+WSGI_APPLICATION = "weatherproject.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "weather.context_processors.demo_mode",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        env="DATABASE_URL",
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=int(env_number("DATABASE_CONN_MAX_AGE", 60)),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # Several gunicorn workers share one file: wait for a lock instead of
+            # failing at once, and take the write lock when a transaction starts
+            # so two writers never deadlock upgrading read locks.
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Security: on by default in production, each switch overridable -------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# Orchestrator probes speak plain HTTP inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = int(env_number("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+ADMIN_URL = env_str("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO").upper()},
+}
+
+# --- Vault: where the OpenWeather key lives ----------------------------------------
+VAULT_ADDR = env_str("VAULT_ADDR", "http://127.0.0.1:8200")
+VAULT_TOKEN = env_str("VAULT_TOKEN")
+VAULT_TOKEN_FILE = env_str("VAULT_TOKEN_FILE")
+VAULT_ROLE_ID = env_str("VAULT_ROLE_ID")
+VAULT_SECRET_ID = env_str("VAULT_SECRET_ID")
+VAULT_SECRET_ID_FILE = env_str("VAULT_SECRET_ID_FILE")
+VAULT_APPROLE_MOUNT = env_str("VAULT_APPROLE_MOUNT", "approle")
+VAULT_KV_MOUNT = env_str("VAULT_KV_MOUNT", "secret")
+VAULT_SECRET_PATH = env_str("VAULT_SECRET_PATH", "weather")
+VAULT_SECRET_KEY = env_str("VAULT_SECRET_KEY", "openweather_api_key")
+VAULT_CACERT = env_str("VAULT_CACERT")
+VAULT_TIMEOUT = env_number("VAULT_TIMEOUT", 3.0, minimum=0.1)
+VAULT_KEY_TTL = env_number("VAULT_KEY_TTL", 300)
+
+# --- OpenWeather and the cache -----------------------------------------------------
+OPENWEATHER_BASE_URL = env_str("OPENWEATHER_BASE_URL", "https://api.openweathermap.org")
+OPENWEATHER_CONNECT_TIMEOUT = env_number("OPENWEATHER_CONNECT_TIMEOUT", 3.05, minimum=0.1)
+OPENWEATHER_READ_TIMEOUT = env_number("OPENWEATHER_READ_TIMEOUT", 5.0, minimum=0.1)
+# OpenWeather's models update about every 10 minutes; asking more often buys nothing.
+WEATHER_CACHE_TTL = env_number("WEATHER_CACHE_TTL", 600)
+# Places do not move: a geocoding answer is good for a week.
+WEATHER_GEOCODE_TTL = env_number("WEATHER_GEOCODE_TTL", 7 * 24 * 3600)
+# A query that matched nothing is remembered briefly so typos don't cost upstream calls.
+WEATHER_NEGATIVE_TTL = env_number("WEATHER_NEGATIVE_TTL", 600)
+WEATHER_STALE_MAX = env_number("WEATHER_STALE_MAX", 6 * 3600)
+# Set by `make run` when it serves the bundled fake upstream: the page says so.
+WEATHER_DEMO_MODE = env_bool("WEATHER_DEMO_MODE", False)
