@@ -29,7 +29,7 @@ import socketserver
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from http.client import responses
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -136,8 +136,9 @@ _CONDITIONS: dict[int, tuple[str, str, str, int, tuple[int, int]]] = {
     200: ("Thunderstorm", "thunderstorm with light rain", "11", 3, (75, 100)),
     600: ("Snow", "light snow", "13", 0, (75, 100)),  # only reached by converting cold rain
 }
-_APPID_RE = re.compile(r"(appid=)[^&\s\"']*", re.IGNORECASE)
-_QUERY_PAIR_RE = re.compile(r"([?&])([^=&\s\"'?]*)=([^&\s\"']*)")
+# Values run to the next "&" or whitespace: over-redacting a quote is better than leaking.
+_APPID_RE = re.compile(r"(appid=)[^&\s]*", re.IGNORECASE)
+_QUERY_PAIR_RE = re.compile(r"([?&])([^=&\s?]*)=([^&\s]*)")
 
 
 def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -447,7 +448,6 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "openresty"
     sys_version = ""
     timeout = 60  # lets idle keep-alive connections go eventually
-    _secrets: tuple[str, ...] = ()
 
     def setup(self) -> None:
         super().setup()
@@ -462,7 +462,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         fake = self.server.fake
         if fake.verbose:
-            fake._log(f"{self.address_string()} - {format % args}", self._secrets)
+            fake._log(f"{self.address_string()} - {format % args}")
 
     def _read_body(self) -> bytes | None:
         """Consume the request body so the next keep-alive request parses; None if too big."""
@@ -490,13 +490,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _parse(self) -> tuple[str, dict[str, str]]:
         url = urlsplit(self.path)
         parsed = parse_qs(url.query, keep_blank_values=True)
-        # Raw and decoded appid values, so logging can scrub them however they were spelled.
-        raw = [
-            v
-            for k, v in (p.partition("=")[::2] for p in url.query.split("&"))
-            if unquote_plus(k).casefold() == "appid"
-        ]
-        self._secrets = (*parsed.get("appid", []), *raw)
         return url.path, {k: v[0] for k, v in parsed.items()}
 
     def do_GET(self) -> None:
@@ -804,24 +797,23 @@ class FakeOpenWeather:
         with self._lock:
             (self._connections.add if add else self._connections.discard)(conn)
 
-    def _log(self, message: str, secrets: Iterable[str] = ()) -> None:
+    def _log(self, message: str) -> None:
         if not self.verbose:
             return
-        sys.stderr.write(f"[fake-openweather] {self._redact(message, secrets)}\n")
+        sys.stderr.write(f"[fake-openweather] {self._redact(message)}\n")
         sys.stderr.flush()
 
-    def _redact(self, message: str, secrets: Iterable[str] = ()) -> str:
+    def _redact(self, message: str) -> str:
         def scrub_pair(m: re.Match[str]) -> str:
             if unquote_plus(m.group(2)).strip().casefold() == "appid":
                 return f"{m.group(1)}appid=***"
             return m.group(0)
 
         message = _APPID_RE.sub(r"\1***", _QUERY_PAIR_RE.sub(scrub_pair, message))
-        # The regex misses odd spellings such as "app%69d=KEY"; scrub the values themselves.
-        for secret in {*secrets, *self.api_keys}:
-            if secret:
-                for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
-                    message = message.replace(form, "***")
+        # A client that puts the key somewhere else (the path, say) must not leak it either.
+        for key in self.api_keys:
+            for form in {key, quote(key, safe=""), quote_plus(key)}:
+                message = message.replace(form, "***")
         return message
 
 

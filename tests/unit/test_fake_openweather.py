@@ -263,8 +263,10 @@ def test_weather_anywhere_uses_nearest_place_within_50_km(fake: FakeOpenWeather)
 
 def test_weather_is_deterministic_per_hour(fake: FakeOpenWeather, clock: Clock) -> None:
     first = weather(fake, 40.7128, -74.006, units="metric")
-    clock.now += 300  # same hour and same 10 minute observation slot
-    assert weather(fake, 40.7128, -74.006, units="metric") == first
+    clock.now += 30 * 60  # same hour, next observation slot
+    again = weather(fake, 40.7128, -74.006, units="metric")
+    assert again.pop("dt") == first.pop("dt") + 1800
+    assert again == first
     later = []
     for hour in range(1, 7):
         clock.now = NOW + hour * 3600
@@ -645,6 +647,8 @@ def test_verbose_log_never_contains_the_appid(capfd: pytest.CaptureFixture[str])
         fetch(f"{base}/data/2.5/weather?lat=1&lon=1&appid={secrets[0]}&appid={secrets[1]}")
         server.fail(500, times=1)
         fetch(f"{base}/geo/1.0/direct?q=London&appid={secrets[0]}")
+        fetch(f"{base}/data/2.5/{secrets[0]}/weather?lat=1")  # a client bug: key in the path
+        fetch(f'{base}/data/2.5/weather?appid={secrets[1]}"&lat=1&lon=1')
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
             raw.sendall(f"GET /x?appid={secrets[0]} HTTP/1.1 junk\r\n\r\n".encode())
             assert b"400" in raw.recv(4096)

@@ -1,0 +1,84 @@
+"""The admin: operators see cached lookups, expire them, refresh them, and search places."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from weather.models import Place, WeatherLookup
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/weather/weatherlookup/"
+
+
+@pytest.fixture
+def stored_lookup(client, stubbed_services) -> WeatherLookup:
+    client.get("/api/weather", {"q": "London"})
+    return WeatherLookup.objects.get()
+
+
+def test_lookups_are_listed_with_their_freshness(admin_client, stored_lookup):
+    html = admin_client.get(CHANGELIST).content.decode()
+    assert "London, England, GB" in html
+    assert "icon-yes.svg" in html  # fresh
+    WeatherLookup.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert "icon-no.svg" in admin_client.get(CHANGELIST).content.decode()
+
+
+def test_lookups_can_be_searched_and_filtered(admin_client, stored_lookup):
+    assert "London, England" in admin_client.get(CHANGELIST, {"q": "london"}).content.decode()
+    assert "0 weather lookups" in admin_client.get(CHANGELIST, {"q": "paris"}).content.decode()
+    expired = admin_client.get(CHANGELIST, {"freshness": "expired"}).content.decode()
+    assert "0 weather lookups" in expired
+
+
+def test_payload_is_shown_read_only_and_pretty_printed(admin_client, stored_lookup):
+    html = admin_client.get(f"{CHANGELIST}{stored_lookup.pk}/change/").content.decode()
+    assert '<pre class="payload">' in html
+    assert '&quot;description&quot;: &quot;broken clouds&quot;' in html
+    assert 'name="payload"' not in html
+
+
+def test_lookups_cannot_be_added_by_hand(admin_client):
+    assert admin_client.get(f"{CHANGELIST}add/").status_code == 403
+
+
+def test_expire_now_action(admin_client, stored_lookup):
+    response = admin_client.post(
+        CHANGELIST, {"action": "expire_now", "_selected_action": [stored_lookup.pk]}, follow=True
+    )
+    assert "Expired 1 lookup(s)." in response.content.decode()
+    stored_lookup.refresh_from_db()
+    assert not stored_lookup.is_fresh()
+
+
+def test_refresh_now_action_fetches_again(admin_client, stored_lookup, stubbed_services):
+    before = stubbed_services.call_count
+    response = admin_client.post(
+        CHANGELIST, {"action": "refresh_now", "_selected_action": [stored_lookup.pk]}, follow=True
+    )
+    assert "Refreshed 1 lookup(s)." in response.content.decode()
+    stored_lookup.refresh_from_db()
+    assert stored_lookup.fetch_count == 2
+    assert stored_lookup.is_fresh()
+    assert stubbed_services.call_count == before + 2  # current weather and forecast
+
+
+def test_refresh_failure_is_reported_not_raised(admin_client, stored_lookup, stubbed_services):
+    stubbed_services.get(
+        "http://upstream.invalid/data/2.5/weather", status_code=502, text="bad gateway"
+    )
+    response = admin_client.post(
+        CHANGELIST, {"action": "refresh_now", "_selected_action": [stored_lookup.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Could not refresh" in response.content.decode()
+
+
+def test_places_are_searchable(admin_client, stored_lookup):
+    assert Place.objects.count() == 3
+    html = admin_client.get("/admin/weather/place/", {"q": "ontario"}).content.decode()
+    assert "1 place" in html
