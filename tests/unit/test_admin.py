@@ -38,7 +38,7 @@ def test_lookups_can_be_searched_and_filtered(admin_client, stored_lookup):
 def test_payload_is_shown_read_only_and_pretty_printed(admin_client, stored_lookup):
     html = admin_client.get(f"{CHANGELIST}{stored_lookup.pk}/change/").content.decode()
     assert '<pre class="payload">' in html
-    assert '&quot;description&quot;: &quot;broken clouds&quot;' in html
+    assert "&quot;description&quot;: &quot;broken clouds&quot;" in html
     assert 'name="payload"' not in html
 
 
