@@ -4,21 +4,32 @@ Views call one function here and map its errors to messages and status codes::
 
     report = weather_for_query(query="London", units="metric", client=client)
 
-A fresh ``WeatherLookup`` is served without any upstream or Vault call; a missing,
-expired or unreadable one is fetched, stored with ``expires_at`` and served.
-Geocoding answers (including "nothing found") are cached in ``GeocodeQuery``.
+- A fresh ``WeatherLookup`` is served without any upstream or Vault call.
+- A missing or expired one is fetched by exactly one request in the whole fleet
+  (the holder of its lease); the others poll the database for the result, or,
+  holding a stale copy, serve that after ``WEATHER_REFRESH_WAIT``.
+- When the upstream or Vault fails (or the budget is spent), a stored payload
+  younger than ``WEATHER_STALE_MAX`` is served marked stale; without one, the
+  typed error reaches the view.
+- Geocoding answers are cached in ``GeocodeQuery`` for days; "nothing found" is
+  remembered for ``WEATHER_NEGATIVE_TTL``; an expired answer is used when the
+  upstream is down, since places do not move.
+- Every request spends at most ``WEATHER_REQUEST_BUDGET`` seconds on all this.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import re
+import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Literal
+from typing import Literal, TypeVar
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -27,19 +38,34 @@ from django.db.models import F, QuerySet
 from django.dispatch import receiver
 from django.utils import timezone
 
+from weather import leases
+from weather.budget import UpstreamBudget
 from weather.clients.openweather import (
     Conditions,
     Forecast,
     ForecastStep,
     GeoPlace,
+    InvalidApiKey,
     OpenWeatherClient,
+    OpenWeatherError,
     PlaceNotFound,
+    UpstreamRateLimited,
+    UpstreamUnavailable,
 )
 from weather.models import GeocodeMatch, GeocodeQuery, Place, Units, WeatherLookup
-from weather.vault import api_keys
+from weather.vault import VaultError, api_keys
+
+logger = logging.getLogger(__name__)
 
 MAX_QUERY_LENGTH = 100
-Source = Literal["cache", "upstream"]
+Source = Literal["cache", "upstream", "stale"]
+T = TypeVar("T")
+
+# Failures that stored data can paper over. PlaceNotFound is an answer, not a failure.
+_FALLBACK_ERRORS = (UpstreamUnavailable, UpstreamRateLimited, InvalidApiKey, VaultError)
+_POLL_SECONDS = 0.05
+# A lease outlives the longest refresh it guards, so it never lapses mid-fetch.
+_LEASE_MARGIN_SECONDS = 5
 
 _WHITESPACE = re.compile(r"\s+")
 _COMMA = re.compile(r"\s*,\s*")
@@ -61,6 +87,15 @@ class WeatherReport:
     fetched_at: datetime
     expires_at: datetime
     alternatives: tuple[Place, ...] = ()
+    stale_reason: str = ""  # the error code that made a stale copy the answer
+
+    @property
+    def age(self) -> timedelta:
+        return timezone.now() - self.fetched_at
+
+    @property
+    def is_stale(self) -> bool:
+        return self.source == "stale"
 
 
 @dataclass(frozen=True)
@@ -85,12 +120,13 @@ def normalise_query(text: str) -> str:
 
 @functools.cache
 def default_client() -> OpenWeatherClient:
-    """Return the process-wide client, built from settings with the key from Vault."""
+    """Return the process-wide client: key from Vault, calls counted against the budget."""
     return OpenWeatherClient(
         base_url=settings.OPENWEATHER_BASE_URL,
         keys=api_keys(),
         connect_timeout=settings.OPENWEATHER_CONNECT_TIMEOUT,
         read_timeout=settings.OPENWEATHER_READ_TIMEOUT,
+        budget=UpstreamBudget(),
     )
 
 
@@ -100,28 +136,58 @@ def _reset_client_on_settings_change(*, setting: str, **kwargs: object) -> None:
         default_client.cache_clear()
 
 
-def find_places(*, query: str, client: OpenWeatherClient) -> list[Place]:
+def request_deadline() -> float:
+    """The monotonic time by which a request must be done with the upstream."""
+    return time.monotonic() + settings.WEATHER_REQUEST_BUDGET
+
+
+def find_places(
+    *, query: str, client: OpenWeatherClient, deadline: float | None = None
+) -> list[Place]:
     """Return the places matching ``query``, best first; raise PlaceNotFound if none."""
     key = normalise_query(query)[:MAX_QUERY_LENGTH]
     if not key:
         raise PlaceNotFound("Type a place name")
-    now = timezone.now()
-    cached = GeocodeQuery.objects.fresh(now).filter(query=key).first()
-    if cached is not None:
-        GeocodeQuery.objects.filter(pk=cached.pk).update(hit_count=F("hit_count") + 1)
-        places = [match.place for match in cached.matches.select_related("place")]
+    deadline = deadline or request_deadline()
+    not_found = f"No place called “{query.strip()}” was found."
+
+    def cached() -> list[Place] | None:
+        entry = GeocodeQuery.objects.fresh().filter(query=key).first()
+        if entry is None:
+            return None
+        GeocodeQuery.objects.filter(pk=entry.pk).update(hit_count=F("hit_count") + 1)
+        places = _places_of(entry)
         if not places:
-            raise PlaceNotFound(f"No place called “{query.strip()}” was found.")
+            raise PlaceNotFound(not_found)
         return places
 
-    try:
-        found = client.geocode(key)
-    except PlaceNotFound:
-        _remember_query(key, [], now=now, ttl=settings.WEATHER_NEGATIVE_TTL)
-        raise PlaceNotFound(f"No place called “{query.strip()}” was found.") from None
-    places = _unique([_upsert_place(geo) for geo in found])
-    _remember_query(key, places, now=now, ttl=settings.WEATHER_GEOCODE_TTL)
-    return places
+    def last_known() -> list[Place]:
+        entry = GeocodeQuery.objects.filter(query=key).first()
+        return _places_of(entry) if entry is not None else []
+
+    def fetch() -> list[Place]:
+        now = timezone.now()
+        try:
+            found = client.geocode(key, deadline=deadline)
+        except PlaceNotFound:
+            _remember_query(key, [], now=now, ttl=settings.WEATHER_NEGATIVE_TTL)
+            raise PlaceNotFound(not_found) from None
+        except _FALLBACK_ERRORS:
+            if places := last_known():
+                return places
+            raise
+        places = _unique([_upsert_place(geo) for geo in found])
+        _remember_query(key, places, now=now, ttl=settings.WEATHER_GEOCODE_TTL)
+        return places
+
+    def give_up() -> list[Place]:
+        if places := last_known():
+            return places
+        raise UpstreamUnavailable("Another request is still looking this name up")
+
+    return cached() or _single_flight(
+        f"geocode:{key}", cached=cached, fetch=fetch, wait_until=deadline, give_up=give_up
+    )
 
 
 def place_at(*, lat: float, lon: float) -> Place:
@@ -145,31 +211,48 @@ def place_at(*, lat: float, lon: float) -> Place:
 
 
 def weather_for(
-    *, place: Place, units: str, client: OpenWeatherClient, now: datetime | None = None
+    *, place: Place, units: str, client: OpenWeatherClient, deadline: float | None = None
 ) -> WeatherReport:
     """Serve the place's weather from a fresh lookup, or fetch, store and serve it."""
     units = Units(units).value
-    now = now or timezone.now()
-    lookup = WeatherLookup.objects.filter(place=place, units=units).first()
-    if lookup is not None and lookup.is_fresh(now):
-        decoded = _decode(lookup.payload)
-        if decoded is not None:
-            WeatherLookup.objects.filter(pk=lookup.pk).update(hit_count=F("hit_count") + 1)
-            return _report(place, units, decoded, lookup, source="cache")
+    deadline = deadline or request_deadline()
+    stored = _stored(place, units)
+    if (hit := _cache_hit(place, units, stored)) is not None:
+        return hit
 
-    lat, lon = float(place.lat), float(place.lon)
-    current = client.current(lat=lat, lon=lon, units=units)
-    forecast = client.forecast(lat=lat, lon=lon, units=units)
-    _name_coordinate_place(place, current)
-    lookup = _store(place, units, current, forecast, now=now)
-    return _report(place, units, (current, forecast), lookup, source="upstream")
+    def fetch() -> WeatherReport:
+        lat, lon = float(place.lat), float(place.lon)
+        try:
+            current = client.current(lat=lat, lon=lon, units=units, deadline=deadline)
+            forecast = client.forecast(lat=lat, lon=lon, units=units, deadline=deadline)
+        except _FALLBACK_ERRORS as exc:
+            return _stale_or_raise(place, units, stored, exc)
+        _name_coordinate_place(place, current)
+        lookup = _store(place, units, current, forecast, now=timezone.now())
+        return _report(place, units, (current, forecast), lookup, source="upstream")
+
+    def give_up() -> WeatherReport:
+        busy = UpstreamUnavailable("Another request is still fetching this place's weather")
+        return _stale_or_raise(place, units, stored, busy)
+
+    wait_until = deadline
+    if _stale_copy(stored) is not None:
+        wait_until = min(deadline, time.monotonic() + settings.WEATHER_REFRESH_WAIT)
+    return _single_flight(
+        f"weather:{place.pk}:{units}",
+        cached=lambda: _cache_hit(place, units, _stored(place, units)),
+        fetch=fetch,
+        wait_until=wait_until,
+        give_up=give_up,
+    )
 
 
 def weather_for_query(*, query: str, units: str, client: OpenWeatherClient) -> WeatherReport:
     """Resolve ``query`` and serve the best match's weather, naming the other matches."""
-    best, *others = find_places(query=query, client=client)
-    report = weather_for(place=best, units=units, client=client)
-    return _with_alternatives(report, others)
+    deadline = request_deadline()
+    best, *others = find_places(query=query, client=client, deadline=deadline)
+    report = weather_for(place=best, units=units, client=client, deadline=deadline)
+    return replace(report, alternatives=tuple(others))
 
 
 def weather_at(*, lat: float, lon: float, units: str, client: OpenWeatherClient) -> WeatherReport:
@@ -178,15 +261,44 @@ def weather_at(*, lat: float, lon: float, units: str, client: OpenWeatherClient)
 
 
 def refresh(*, lookup: WeatherLookup, client: OpenWeatherClient) -> WeatherReport:
-    """Fetch a stored lookup again now, whatever its expiry."""
-    lookup.expires_at = timezone.now()
-    WeatherLookup.objects.filter(pk=lookup.pk).update(expires_at=lookup.expires_at)
-    return weather_for(place=lookup.place, units=lookup.units, client=client)
+    """Fetch a stored lookup again now, whatever its expiry; fail rather than serve stale."""
+    WeatherLookup.objects.filter(pk=lookup.pk).update(expires_at=timezone.now())
+    report = weather_for(place=lookup.place, units=lookup.units, client=client)
+    if report.is_stale:
+        raise UpstreamUnavailable(f"Refresh failed ({report.stale_reason}); the old copy is kept")
+    return report
 
 
 def expire(*, lookups: QuerySet[WeatherLookup]) -> int:
     """Mark lookups expired now so the next request fetches them; return how many."""
     return lookups.update(expires_at=timezone.now())
+
+
+def _single_flight(
+    key: str,
+    *,
+    cached: Callable[[], T | None],
+    fetch: Callable[[], T],
+    wait_until: float,
+    give_up: Callable[[], T],
+) -> T:
+    """Run ``fetch`` in one request at a time per ``key``, fleet-wide; others poll ``cached``."""
+    ttl = settings.WEATHER_REQUEST_BUDGET + _LEASE_MARGIN_SECONDS
+    while True:
+        holder = leases.acquire(key, ttl=ttl)
+        if holder is not None:
+            try:
+                # The previous holder may have stored a result since we last looked.
+                result = cached()
+                return result if result is not None else fetch()
+            finally:
+                leases.release(key, holder)
+        if time.monotonic() >= wait_until:
+            return give_up()
+        time.sleep(_POLL_SECONDS)
+        result = cached()
+        if result is not None:
+            return result
 
 
 def daily_summaries(forecast: Forecast) -> list[DailySummary]:
@@ -312,6 +424,44 @@ def _store(
     return lookup
 
 
+def _places_of(entry: GeocodeQuery) -> list[Place]:
+    return [match.place for match in entry.matches.select_related("place")]
+
+
+def _stored(place: Place, units: str) -> WeatherLookup | None:
+    return WeatherLookup.objects.filter(place=place, units=units).first()
+
+
+def _cache_hit(place: Place, units: str, lookup: WeatherLookup | None) -> WeatherReport | None:
+    """A report from a fresh, readable lookup (counting the hit), or None."""
+    if lookup is None or not lookup.is_fresh():
+        return None
+    decoded = _decode(lookup.payload)
+    if decoded is None:
+        return None
+    WeatherLookup.objects.filter(pk=lookup.pk).update(hit_count=F("hit_count") + 1)
+    return _report(place, units, decoded, lookup, source="cache")
+
+
+def _stale_copy(lookup: WeatherLookup | None) -> tuple[Conditions, Forecast] | None:
+    """The stored payload if it is young enough to serve when the upstream fails."""
+    if lookup is None:
+        return None
+    if timezone.now() - lookup.fetched_at > timedelta(seconds=settings.WEATHER_STALE_MAX):
+        return None
+    return _decode(lookup.payload)
+
+
+def _stale_or_raise(
+    place: Place, units: str, lookup: WeatherLookup | None, error: OpenWeatherError | VaultError
+) -> WeatherReport:
+    decoded = _stale_copy(lookup)
+    if decoded is None:
+        raise error
+    logger.warning("serving stale weather for %s (%s): %s", place, units, error)
+    return _report(place, units, decoded, lookup, source="stale", stale_reason=error.code)
+
+
 def _report(
     place: Place,
     units: str,
@@ -319,6 +469,7 @@ def _report(
     lookup: WeatherLookup,
     *,
     source: Source,
+    stale_reason: str = "",
 ) -> WeatherReport:
     current, forecast = decoded
     return WeatherReport(
@@ -329,11 +480,8 @@ def _report(
         source=source,
         fetched_at=lookup.fetched_at,
         expires_at=lookup.expires_at,
+        stale_reason=stale_reason,
     )
-
-
-def _with_alternatives(report: WeatherReport, others: list[Place]) -> WeatherReport:
-    return replace(report, alternatives=tuple(others))
 
 
 __all__ = [
@@ -348,6 +496,7 @@ __all__ = [
     "normalise_query",
     "place_at",
     "refresh",
+    "request_deadline",
     "weather_at",
     "weather_for",
     "weather_for_query",

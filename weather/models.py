@@ -1,4 +1,8 @@
-"""Places, the geocoding cache and the cached weather lookups, each with its expiry as data."""
+"""Places, the geocoding cache, cached weather lookups, refresh leases and upstream usage.
+
+Every expiry is data (an indexed ``expires_at``), and every piece of state that
+workers share lives here rather than in process memory.
+"""
 
 from __future__ import annotations
 
@@ -109,3 +113,44 @@ class WeatherLookup(models.Model):
 
     def is_fresh(self, now: datetime | None = None) -> bool:
         return self.expires_at > (now or timezone.now())
+
+
+class Lease(models.Model):
+    """The right to refresh one cache key, held by one request in the whole fleet.
+
+    Taken with an atomic insert or a conditional update (works the same on SQLite and
+    PostgreSQL); it expires on its own, so a crashed refresher's hold lapses.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    holder = models.CharField(max_length=32)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = ExpiringQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.key} until {self.expires_at:%H:%M:%S}"
+
+
+class UpstreamUsage(models.Model):
+    """Upstream calls made in one minute or one day (UTC), for the budget and the admin."""
+
+    class Window(models.TextChoices):
+        MINUTE = "minute", "Minute"
+        DAY = "day", "Day"
+
+    window = models.CharField(max_length=6, choices=Window.choices)
+    started_at = models.DateTimeField()
+    calls = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0, help_text="Calls refused: budget spent")
+
+    class Meta:
+        verbose_name_plural = "upstream usage"
+        ordering = ["-started_at", "window"]
+        constraints = [
+            models.UniqueConstraint(fields=["window", "started_at"], name="unique_usage_window"),
+        ]
+        indexes = [models.Index(fields=["window", "-started_at"], name="usage_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.window} from {self.started_at:%Y-%m-%d %H:%M}: {self.calls}"

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from weather import lookups
 from weather.clients.openweather import (
+    BudgetExhausted,
     InvalidApiKey,
     OpenWeatherError,
     PlaceNotFound,
@@ -34,10 +35,26 @@ UNIT_LABELS = {
 SEARCH_PARAMS = ("q", "lat", "lon")
 
 
-def _failure(exc: OpenWeatherError | VaultError) -> tuple[int, str, str]:
-    """Map a domain error to (status, code, message for people)."""
+STALE_REASONS = {
+    "upstream_unavailable": "the weather service is not answering",
+    "upstream_rate_limited": "the weather service is busy",
+    "budget_exhausted": "this site has used its allowance of weather updates for now",
+    "invalid_api_key": "the weather service refused this site's credentials",
+    "vault_unavailable": "this site's credentials cannot be read",
+}
+
+
+def _failure(exc: OpenWeatherError | VaultError) -> tuple[int, str, str, int | None]:
+    """Map a domain error to (status, code, message for people, Retry-After seconds)."""
     if isinstance(exc, PlaceNotFound):
-        return 404, exc.code, f"{exc} Check the spelling, or add a country: Paris, FR."
+        return 404, exc.code, f"{exc} Check the spelling, or add a country: Paris, FR.", None
+    if isinstance(exc, BudgetExhausted):
+        message = (
+            "This site has used its allowance of weather updates for now. "
+            f"Please try again in {exc.retry_after} seconds."
+        )
+        logger.warning("lookup refused: %s", exc)
+        return 429, exc.code, message, exc.retry_after
     if isinstance(exc, UpstreamRateLimited):
         message = "The weather service is busy right now. Please try again in a minute."
     elif isinstance(exc, InvalidApiKey):
@@ -50,7 +67,7 @@ def _failure(exc: OpenWeatherError | VaultError) -> tuple[int, str, str]:
         message = "The weather service is not answering right now. Please try again shortly."
     # The message of every error here is built by this project and holds no secret.
     logger.warning("lookup failed: %s: %s", type(exc).__name__, exc)
-    return 503, exc.code, message
+    return 503, exc.code, message, RETRY_AFTER_SECONDS
 
 
 def _lookup(form: WeatherQueryForm) -> lookups.WeatherReport:
@@ -76,14 +93,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     try:
         report = _lookup(form)
     except (OpenWeatherError, VaultError) as exc:
-        status, _, message = _failure(exc)
+        status, _, message, retry_after = _failure(exc)
         if isinstance(exc, PlaceNotFound):
             form.add_error("q" if not form.is_point else None, message)
         else:
             context["service_error"] = message
         response = render(request, "weather/dashboard.html", context, status=status)
-        if status == 503:
-            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        if retry_after is not None:
+            response["Retry-After"] = str(retry_after)
         return response
 
     context.update(
@@ -93,6 +110,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         sunrise=lookups.local_time(report.current.sunrise, report.current.timezone_offset),
         sunset=lookups.local_time(report.current.sunset, report.current.timezone_offset),
         observed=lookups.local_time(report.current.observed_at, report.current.timezone_offset),
+        stale_reason=STALE_REASONS.get(report.stale_reason, "the weather service failed"),
     )
     return render(request, "weather/dashboard.html", context)
 
@@ -108,10 +126,12 @@ def _place_json(place: Place) -> dict[str, Any]:
     }
 
 
-def _error(status: int, code: str, message: str, **extra: Any) -> JsonResponse:
+def _error(
+    status: int, code: str, message: str, retry_after: int | None = None, **extra: Any
+) -> JsonResponse:
     response = JsonResponse({"error": {"code": code, "message": message, **extra}}, status=status)
-    if status == 503:
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -125,8 +145,7 @@ def api_weather(request: HttpRequest) -> JsonResponse:
     try:
         report = _lookup(form)
     except (OpenWeatherError, VaultError) as exc:
-        status, code, message = _failure(exc)
-        return _error(status, code, message)
+        return _error(*_failure(exc))
 
     forecast = asdict(report.forecast)
     forecast["daily"] = [asdict(day) for day in lookups.daily_summaries(report.forecast)]
@@ -141,6 +160,8 @@ def api_weather(request: HttpRequest) -> JsonResponse:
             "source": report.source,
             "fetched_at": report.fetched_at.isoformat(),
             "expires_at": report.expires_at.isoformat(),
+            "age_seconds": int(report.age.total_seconds()),
+            **({"stale_reason": report.stale_reason} if report.is_stale else {}),
         },
         json_dumps_params={"ensure_ascii": False},
     )

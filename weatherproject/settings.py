@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "weather.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "weatherproject.urls"
@@ -202,6 +203,16 @@ WEATHER_CACHE_TTL = env_number("WEATHER_CACHE_TTL", 600)
 WEATHER_GEOCODE_TTL = env_number("WEATHER_GEOCODE_TTL", 7 * 24 * 3600)
 # A query that matched nothing is remembered briefly so typos don't cost upstream calls.
 WEATHER_NEGATIVE_TTL = env_number("WEATHER_NEGATIVE_TTL", 600)
+# When the upstream or Vault fails, a stored payload up to this old is served, marked stale.
 WEATHER_STALE_MAX = env_number("WEATHER_STALE_MAX", 6 * 3600)
+# The free tier's limits; every worker shares them through the database.
+WEATHER_BUDGET_PER_MINUTE = int(env_number("WEATHER_BUDGET_PER_MINUTE", 60))
+WEATHER_BUDGET_PER_DAY = int(env_number("WEATHER_BUDGET_PER_DAY", 1000))
+# Most time one request may spend on the upstream (fetching, or waiting for the one
+# request that fetches), so a slow upstream cannot hold a worker past gunicorn's timeout.
+WEATHER_REQUEST_BUDGET = env_number("WEATHER_REQUEST_BUDGET", 10, minimum=0.5)
+# With a stale copy at hand, how long to wait for another request's refresh before
+# serving the copy.
+WEATHER_REFRESH_WAIT = env_number("WEATHER_REFRESH_WAIT", 2)
 # Set by `make run` when it serves the bundled fake upstream: the page says so.
 WEATHER_DEMO_MODE = env_bool("WEATHER_DEMO_MODE", False)

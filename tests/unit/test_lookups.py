@@ -83,19 +83,25 @@ class FakeClient:
         self.places = {"london": LONDONS}
         self.failing = False
 
-    def geocode(self, query: str, *, limit: int = 5) -> list[GeoPlace]:
+    def geocode(
+        self, query: str, *, limit: int = 5, deadline: float | None = None
+    ) -> list[GeoPlace]:
         self.calls["geocode"] += 1
         if query not in self.places:
             raise PlaceNotFound("none")
         return self.places[query]
 
-    def current(self, *, lat: float, lon: float, units: str) -> Conditions:
+    def current(
+        self, *, lat: float, lon: float, units: str, deadline: float | None = None
+    ) -> Conditions:
         self.calls["current"] += 1
         if self.failing:
             raise UpstreamUnavailable("down")
         return conditions(temp=52.0 if units == "imperial" else 11.0)
 
-    def forecast(self, *, lat: float, lon: float, units: str) -> Forecast:
+    def forecast(
+        self, *, lat: float, lon: float, units: str, deadline: float | None = None
+    ) -> Forecast:
         self.calls["forecast"] += 1
         return forecast()
 

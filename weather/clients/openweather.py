@@ -6,8 +6,10 @@ coordinates, because OpenWeather deprecated looking weather up by city name.
 Every failure surfaces as one of these, decided in one place (``_raise_for``)::
 
     OpenWeatherError
-    ├── UpstreamUnavailable   timeout, connection error, 5xx, malformed JSON
+    ├── UpstreamUnavailable   timeout, connection error, 5xx, malformed JSON,
+    │                         or this request's time budget spent
     ├── UpstreamRateLimited   429
+    │   └── BudgetExhausted   our own per-minute or per-day cap is spent (no call made)
     ├── InvalidApiKey         401 (after one retry with a key re-read from Vault)
     └── PlaceNotFound         404 / empty geocoding result
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -72,6 +75,16 @@ class UpstreamRateLimited(OpenWeatherError):
     code = "upstream_rate_limited"
 
 
+class BudgetExhausted(UpstreamRateLimited):
+    """Our own upstream budget is spent; no request was sent."""
+
+    code = "budget_exhausted"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class InvalidApiKey(OpenWeatherError):
     """The upstream rejected the key, even after re-reading it from Vault."""
 
@@ -90,6 +103,12 @@ class KeySource(Protocol):
     def get(self) -> str: ...
 
     def invalidate(self) -> None: ...
+
+
+class Budget(Protocol):
+    """Spends one upstream call or raises BudgetExhausted: ``weather.budget.UpstreamBudget``."""
+
+    def spend(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -276,49 +295,73 @@ class OpenWeatherClient:
         session: requests.Session | None = None,
         connect_timeout: float = 3.05,
         read_timeout: float = 5.0,
+        budget: Budget | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.keys = keys
         self.session = session or requests.Session()
         self.timeout = (connect_timeout, read_timeout)
+        self.budget = budget
 
-    def geocode(self, query: str, *, limit: int = 5) -> list[GeoPlace]:
+    def geocode(
+        self, query: str, *, limit: int = 5, deadline: float | None = None
+    ) -> list[GeoPlace]:
         """Resolve a place name to at most ``limit`` places, best match first."""
-        body = self._get("/geo/1.0/direct", {"q": query, "limit": limit})
+        body = self._get("/geo/1.0/direct", {"q": query, "limit": limit}, deadline)
         if not isinstance(body, list):
             raise UpstreamUnavailable("OpenWeather sent an unexpected geocoding payload")
         if not body:
             raise PlaceNotFound("No place matches that name")
         return [_parse(_geo_place, item, "geocoding") for item in body]
 
-    def current(self, *, lat: float, lon: float, units: Units) -> Conditions:
+    def current(
+        self, *, lat: float, lon: float, units: Units, deadline: float | None = None
+    ) -> Conditions:
         """Fetch the current conditions at a point."""
-        body = self._get("/data/2.5/weather", {"lat": lat, "lon": lon, "units": units})
+        params = {"lat": lat, "lon": lon, "units": units}
+        body = self._get("/data/2.5/weather", params, deadline)
         return _parse(_conditions, body, "current weather")
 
-    def forecast(self, *, lat: float, lon: float, units: Units) -> Forecast:
+    def forecast(
+        self, *, lat: float, lon: float, units: Units, deadline: float | None = None
+    ) -> Forecast:
         """Fetch the 5-day forecast in 3-hour steps at a point."""
-        body = self._get("/data/2.5/forecast", {"lat": lat, "lon": lon, "units": units})
+        params = {"lat": lat, "lon": lon, "units": units}
+        body = self._get("/data/2.5/forecast", params, deadline)
         return _parse(_forecast, body, "forecast")
 
-    def _get(self, path: str, params: Mapping[str, Any]) -> Any:
+    def _get(self, path: str, params: Mapping[str, Any], deadline: float | None) -> Any:
         """GET a path; on a 401 re-read the key once, since it may have been rotated."""
         try:
-            return self._get_once(path, params, self.keys.get())
+            return self._get_once(path, params, self.keys.get(), deadline)
         except InvalidApiKey:
             self.keys.invalidate()
-            return self._get_once(path, params, self.keys.get())
+            return self._get_once(path, params, self.keys.get(), deadline)
+
+    def _timeout(self, deadline: float | None) -> tuple[float, float]:
+        """The per-call timeouts, shortened so the call cannot outlive the request's budget."""
+        if deadline is None:
+            return self.timeout
+        remaining = deadline - time.monotonic()
+        if remaining < 0.05:
+            raise UpstreamUnavailable("This request's time budget for OpenWeather is spent")
+        return (min(self.timeout[0], remaining), min(self.timeout[1], remaining))
 
     @sensitive_variables("api_key", "query")
-    def _get_once(self, path: str, params: Mapping[str, Any], api_key: str) -> Any:
+    def _get_once(
+        self, path: str, params: Mapping[str, Any], api_key: str, deadline: float | None
+    ) -> Any:
+        timeout = self._timeout(deadline)
+        if self.budget is not None:
+            self.budget.spend()
         query = {**params, "appid": api_key}
         try:
-            response = self.session.get(self.base_url + path, params=query, timeout=self.timeout)
+            response = self.session.get(self.base_url + path, params=query, timeout=timeout)
         except requests.Timeout:
             # `from None`, not `from exc`: requests' messages embed the URL, and the
             # URL carries the key; the chain would print it in any traceback.
             raise UpstreamUnavailable(
-                f"OpenWeather did not answer within {self.timeout[1]:g} s"
+                f"OpenWeather did not answer within {timeout[1]:g} s"
             ) from None
         except requests.RequestException as exc:
             raise UpstreamUnavailable(
