@@ -1,18 +1,21 @@
-"""Admin for operators: cached lookups (expire or refresh them), places and geocoding answers."""
+"""Admin for operators: cached lookups (expire or refresh them), places, geocoding answers,
+and upstream usage against the budget with the cache hit ratio."""
 
 from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 
 from weather import lookups
 from weather.clients.openweather import OpenWeatherError
-from weather.models import GeocodeMatch, GeocodeQuery, Place, WeatherLookup
+from weather.budget import calls_today
+from weather.models import GeocodeMatch, GeocodeQuery, Place, UpstreamUsage, WeatherLookup
 from weather.vault import VaultError
 
 
@@ -134,3 +137,47 @@ class GeocodeQueryAdmin(admin.ModelAdmin):
     def expire_now(self, request: HttpRequest, queryset: QuerySet[GeocodeQuery]) -> None:
         count = queryset.update(expires_at=timezone.now())
         self.message_user(request, f"Expired {count} query(ies).", messages.SUCCESS)
+
+
+def cache_hit_ratio() -> float | None:
+    """Requests served from the cache over all lookups served (None before any)."""
+    totals = WeatherLookup.objects.aggregate(hits=Sum("hit_count"), fetches=Sum("fetch_count"))
+    hits, fetches = totals["hits"] or 0, totals["fetches"] or 0
+    return hits / (hits + fetches) if hits + fetches else None
+
+
+@admin.register(UpstreamUsage)
+class UpstreamUsageAdmin(admin.ModelAdmin):
+    """Calls to OpenWeather per minute and per day, against the caps."""
+
+    list_display = ["window", "started_at", "calls", "cap", "used", "refused"]
+    list_filter = ["window"]
+    date_hierarchy = "started_at"
+    readonly_fields = ["window", "started_at", "calls", "refused"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="cap")
+    def cap(self, obj: UpstreamUsage) -> int:
+        if obj.window == UpstreamUsage.Window.MINUTE:
+            return settings.WEATHER_BUDGET_PER_MINUTE
+        return settings.WEATHER_BUDGET_PER_DAY
+
+    @admin.display(description="used")
+    def used(self, obj: UpstreamUsage) -> str:
+        cap = self.cap(obj)
+        return f"{obj.calls / cap:.0%}" if cap else "—"
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        ratio = cache_hit_ratio()
+        summary = {
+            "calls_today": calls_today(),
+            "cap_per_day": settings.WEATHER_BUDGET_PER_DAY,
+            "cap_per_minute": settings.WEATHER_BUDGET_PER_MINUTE,
+            "hit_ratio": "—" if ratio is None else f"{ratio:.1%}",
+        }
+        return super().changelist_view(request, {**(extra_context or {}), "usage": summary})

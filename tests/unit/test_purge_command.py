@@ -1,0 +1,50 @@
+"""The purge_weather management command."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from tests.unit.test_lookups import FakeClient
+from weather import leases, lookups
+from weather.models import GeocodeQuery, Lease, WeatherLookup
+
+pytestmark = pytest.mark.django_db
+
+
+def purge(*args: str) -> str:
+    out = io.StringIO()
+    call_command("purge_weather", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_only_lookups_too_old_to_serve_are_deleted(settings):
+    settings.WEATHER_STALE_MAX = 3600
+    client = FakeClient()
+    lookups.weather_for_query(query="London", units="metric", client=client)
+    lookups.weather_for_query(query="London", units="imperial", client=client)
+    long_ago = timezone.now() - timedelta(hours=2)
+    WeatherLookup.objects.filter(units="metric").update(fetched_at=long_ago, expires_at=long_ago)
+    assert "Deleted 1 lookups" in purge()
+    assert list(WeatherLookup.objects.values_list("units", flat=True)) == ["imperial"]
+
+
+def test_expired_geocoding_answers_and_lapsed_leases_go():
+    lookups.find_places(query="London", client=FakeClient())
+    GeocodeQuery.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    leases.acquire("lapsed", ttl=60)
+    leases.acquire("live", ttl=60)
+    Lease.objects.filter(key="lapsed").update(expires_at=timezone.now() - timedelta(seconds=1))
+    output = purge()
+    assert "1 geocoding answers" in output
+    assert "1 lapsed leases" in output
+    assert list(Lease.objects.values_list("key", flat=True)) == ["live"]
+
+
+def test_a_negative_stale_max_is_refused():
+    with pytest.raises(CommandError, match="zero or more"):
+        purge("--stale-max", "-1")
