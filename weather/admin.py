@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from weather import lookups
-from weather.clients.openweather import OpenWeatherError
 from weather.budget import calls_today
+from weather.clients.openweather import OpenWeatherError
 from weather.models import GeocodeMatch, GeocodeQuery, Place, UpstreamUsage, WeatherLookup
 from weather.vault import VaultError
 

@@ -35,7 +35,9 @@ class Command(BaseCommand):
         lookups, _ = WeatherLookup.objects.filter(
             fetched_at__lt=now - timedelta(seconds=stale_max), expires_at__lte=now
         ).delete()
-        queries, _ = GeocodeQuery.objects.expired(now).delete()
+        # delete() also counts the cascaded GeocodeMatch rows: report queries only.
+        _, by_model = GeocodeQuery.objects.expired(now).delete()
+        queries = by_model.get(GeocodeQuery._meta.label, 0)
         lapsed = leases.purge_expired()
         minutes = purge_minutes_before(now - timedelta(days=1))
         self.stdout.write(
