@@ -37,7 +37,18 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, quote, quote_plus, unquote_plus, urlsplit
 
-__all__ = ["ENDPOINTS", "PLACES", "FakeOpenWeather", "Place", "main"]
+__all__ = [
+    "ENDPOINTS",
+    "PLACES",
+    "FakeOpenWeather",
+    "Place",
+    "current_weather",
+    "forecast",
+    "geocode",
+    "main",
+    "nearest_place",
+    "sun_times",
+]
 
 
 @dataclass(frozen=True)

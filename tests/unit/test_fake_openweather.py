@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.fakes.openweather import PLACES, FakeOpenWeather, sun_times
+from tests.fakes.openweather import PLACES, FakeOpenWeather, Place, sun_times
 
 KEY = "test-key"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -234,7 +234,9 @@ def test_default_and_unknown_units_mean_standard(fake: FakeOpenWeather) -> None:
 
 
 @pytest.mark.parametrize("place", PLACES, ids=lambda p: f"{p.name}-{p.country}")
-def test_weather_at_each_place_names_it_with_its_offset(fake: FakeOpenWeather, place: Any) -> None:
+def test_weather_at_each_place_names_it_with_its_offset(
+    fake: FakeOpenWeather, place: Place
+) -> None:
     body = weather(fake, place.lat, place.lon)
     assert (body["name"], body["sys"]["country"], body["timezone"], body["id"]) == (
         place.name,
@@ -244,7 +246,7 @@ def test_weather_at_each_place_names_it_with_its_offset(fake: FakeOpenWeather, p
     )
 
 
-def test_known_utc_offsets(fake: FakeOpenWeather) -> None:
+def test_known_utc_offsets() -> None:
     offsets = {(p.name, p.country): p.timezone for p in PLACES}
     assert offsets[("Tokyo", "JP")] == 32400
     assert offsets[("New York", "US")] == -18000
@@ -300,12 +302,14 @@ def test_day_length_depends_on_latitude() -> None:
     assert sun_times(-80.0, 0.0, june)[0] == sun_times(-80.0, 0.0, june)[1]  # polar night
 
 
-def test_temperature_depends_on_latitude(fake: FakeOpenWeather) -> None:
+def test_temperature_depends_on_latitude_and_season(fake: FakeOpenWeather) -> None:
     def temp(lat: float, lon: float) -> float:
         return weather(fake, lat, lon, units="metric")["main"]["temp"]
 
-    assert temp(19.076, 72.8777) > temp(51.5073, -0.1276) > temp(64.1466, -21.9426) - 10
-    assert temp(19.076, 72.8777) > temp(64.1466, -21.9426) + 15  # Mumbai vs Reykjavík
+    mumbai, london, reykjavik = temp(19.076, 72.8777), temp(51.5073, -0.1276), temp(64.1466, -21.9)
+    assert mumbai > london > reykjavik
+    assert mumbai > reykjavik + 15
+    assert temp(-33.8688, 151.2093) > london + 10  # January is summer in Sydney
 
 
 @pytest.mark.parametrize(
