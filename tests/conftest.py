@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.openweather import FakeOpenWeather
+from tests.support.appserver import collect_static
 from tests.support.openbao import OpenBaoServer, seed_weather_key
 from weather.lookups import default_client
 from weather.vault import api_keys
@@ -55,6 +56,14 @@ def fake_upstream(fake_upstream_server: FakeOpenWeather) -> Iterator[FakeOpenWea
 def vault_token(openbao_server: OpenBaoServer) -> str:
     """A least-privilege token for the key, which is (re)written to its default place."""
     return seed_weather_key(openbao_server, api_key=API_KEY)
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory) -> str:
+    """Collected static files, as production serves them (hashed names, compressed)."""
+    target = tmp_path_factory.mktemp("static")
+    collect_static(target)
+    return str(target)
 
 
 @pytest.fixture

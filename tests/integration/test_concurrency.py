@@ -1,0 +1,92 @@
+"""Several gunicorn workers, one database: one upstream call per place and TTL, a hard budget."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.conftest import API_KEY
+from tests.support.appserver import AppServer, base_env, fresh_database
+from tests.support.openbao import seed_weather_key
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+POINTS = [(round(-60 + 4.1 * i, 2), round(-170 + 11.3 * i, 2)) for i in range(30)]
+
+
+@pytest.fixture
+def server_env(tmp_path, openbao_server, fake_upstream, static_root):
+    """Environment for gunicorn: a fresh shared database, real Vault, the fake upstream."""
+    with fresh_database(tmp_path) as database_url:
+        yield base_env(
+            DATABASE_URL=database_url,
+            DJANGO_STATIC_ROOT=static_root,
+            VAULT_ADDR=openbao_server.addr,
+            VAULT_TOKEN=seed_weather_key(openbao_server, api_key=API_KEY),
+            OPENWEATHER_BASE_URL=fake_upstream.base_url,
+        )
+
+
+def hammer(server: AppServer, urls: list[str], *, clients: int) -> Counter[int]:
+    """Send every URL once from ``clients`` threads released at the same instant."""
+    start = threading.Barrier(clients)
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        session = requests.Session()
+        start.wait()
+        for url in urls[index::clients]:
+            response = session.get(server.base_url + url, timeout=60)
+            body_ok = response.headers["Content-Type"].startswith("application/json")
+            with lock:
+                statuses[response.status_code if body_ok else -1] += 1
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    return statuses
+
+
+def test_a_crowd_costs_one_upstream_call_per_place_and_ttl(server_env, fake_upstream):
+    fake_upstream.latency = 0.15  # a realistic round trip, so requests really overlap
+    places = POINTS[:20]
+    # 50 clients, 200 requests: every place asked for ten times, in shuffled order.
+    urls = [f"/api/weather?lat={lat}&lon={lon}" for lat, lon in places] * 10
+    urls = urls[::7] + urls[1::7] + urls[2::7] + urls[3::7] + urls[4::7] + urls[5::7] + urls[6::7]
+    with AppServer(env=server_env, workers=4) as server:
+        statuses = hammer(server, urls, clients=50)
+        assert statuses == {200: 200}, server.log_text()[-3000:]
+        calls = fake_upstream.call_counts()
+        assert (calls["weather"], calls["forecast"]) == (20, 20)
+
+        again = hammer(server, urls[:100], clients=50)
+        assert again == {200: 100}
+        assert fake_upstream.call_counts() == calls
+
+
+def wait_for_a_fresh_minute(margin: float = 12) -> None:
+    """Start a budget test early in a minute, so the whole burst falls in one window."""
+    second = time.time() % 60
+    if second > 60 - margin:
+        time.sleep(60 - second + 0.5)
+
+
+def test_the_budget_is_never_exceeded_across_workers(server_env, fake_upstream):
+    env = {**server_env, "WEATHER_BUDGET_PER_MINUTE": "10"}
+    urls = [f"/api/weather?lat={lat}&lon={lon}" for lat, lon in POINTS]
+    with AppServer(env=env, workers=4) as server:
+        wait_for_a_fresh_minute()
+        statuses = hammer(server, urls, clients=30)
+        calls = fake_upstream.call_counts()
+        assert calls["weather"] + calls["forecast"] + calls["geocode"] <= 10
+        assert set(statuses) <= {200, 429}, statuses
+        assert statuses[429] >= 25  # each place needs two calls: at most 5 fit in 10
+        refused = server.get("/api/weather", lat=POINTS[-1][0], lon=POINTS[-1][1])
+        if refused.status_code == 429:
+            assert int(refused.headers["Retry-After"]) <= 60
+            assert refused.json()["error"]["code"] == "budget_exhausted"

@@ -1,0 +1,151 @@
+"""The project served by gunicorn on loopback, with production settings, over a shared database.
+
+Used where several worker processes matter: single-flight refresh, the shared
+budget, and what users see while a dependency is down.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+from tests.support.openbao import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SECRET_KEY = "live-server-test-only-" + "k" * 40
+
+
+def base_env(**overrides: str) -> dict[str, str]:
+    """Production settings on plain HTTP, with nothing inherited from the caller's Django env."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "VAULT_", "OPENWEATHER_", "WEATHER_", "DATABASE_URL"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="weatherproject.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=SECRET_KEY,
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+
+
+@contextmanager
+def fresh_database(workdir: Path) -> Iterator[str]:
+    """A migrated, empty database that several processes can share; yields its URL.
+
+    PostgreSQL when DATABASE_URL points at it (as in CI), else a SQLite file.
+    """
+    base = os.environ.get("DATABASE_URL", "")
+    if base.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        name = f"weather_live_{uuid.uuid4().hex[:12]}"
+        admin_url = base.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = base.rsplit("/", 1)[0] + f"/{name}"
+        try:
+            manage("migrate", "--no-input", env=base_env(DATABASE_URL=url))
+            yield url
+        finally:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        url = f"sqlite:///{workdir / 'live.sqlite3'}"
+        manage("migrate", "--no-input", env=base_env(DATABASE_URL=url))
+        yield url
+
+
+def collect_static(target: Path) -> None:
+    manage("collectstatic", "--no-input", env=base_env(DJANGO_STATIC_ROOT=str(target)))
+
+
+class AppServer:
+    """``gunicorn weatherproject.wsgi`` with N workers on a free loopback port."""
+
+    def __init__(self, *, env: dict[str, str], workers: int = 4, threads: int = 1) -> None:
+        self.env = env
+        self.workers = workers
+        self.threads = threads
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._log_dir = tempfile.TemporaryDirectory(prefix="gunicorn-")
+        self._log_path = Path(self._log_dir.name) / "server.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *, timeout: float = 30) -> AppServer:
+        self._log = self._log_path.open("ab")
+        self._process = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "weatherproject.wsgi:application",
+                f"--bind=127.0.0.1:{self.port}",
+                f"--workers={self.workers}",
+                f"--threads={self.threads}",
+                "--timeout=30",
+                "--graceful-timeout=5",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.log_text()}")
+            try:
+                if requests.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer in {timeout} s:\n{self.log_text()}")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=10)
+        self._process = None
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def __enter__(self) -> AppServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self._log_dir.cleanup()
+
+    def log_text(self) -> str:
+        return self._log_path.read_text(errors="replace") if self._log_path.exists() else ""
+
+    def get(self, path: str, **params: object) -> requests.Response:
+        return requests.get(f"{self.base_url}{path}", params=params, timeout=30)
