@@ -149,10 +149,10 @@ class OpenBaoServer:
     def put_policy(self, *, name: str, mount: str, path: str) -> None:
         self.root_client().sys.create_or_update_policy(name=name, policy=read_policy(mount, path))
 
-    def create_token(self, *, policy: str, ttl: str = "1h") -> str:
-        """A non-root token holding only ``policy``."""
+    def create_token(self, *, policy: str, ttl: str = "1h", token_id: str | None = None) -> str:
+        """A non-root token holding only ``policy`` (with a chosen id, if given)."""
         response = self.root_client().auth.token.create(
-            policies=[policy], ttl=ttl, no_default_policy=True
+            id=token_id, policies=[policy], ttl=ttl, no_default_policy=True
         )
         return response["auth"]["client_token"]
 
