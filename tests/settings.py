@@ -18,3 +18,7 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tests read hit counts right after the request that made them.
+WEATHER_HIT_FLUSH_SECONDS = 0
+# Tests change the database between requests and expect the next request to see it.
+WEATHER_MEMO_SECONDS = 0

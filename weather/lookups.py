@@ -15,6 +15,9 @@ Views call one function here and map its errors to messages and status codes::
   remembered for ``WEATHER_NEGATIVE_TTL``; an expired answer is used when the
   upstream is down, since places do not move.
 - Every request spends at most ``WEATHER_REQUEST_BUDGET`` seconds on all this.
+- Each process keeps the reports it served for ``WEATHER_MEMO_SECONDS`` (never past
+  their ``expires_at``), so a burst of requests for one place costs no queries.
+  The database stays the truth: an operator's "expire now" is seen within that time.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import threading
 import time
 import unicodedata
 from collections.abc import Callable
@@ -38,7 +42,7 @@ from django.db.models import F, QuerySet
 from django.dispatch import receiver
 from django.utils import timezone
 
-from weather import leases
+from weather import hits, leases
 from weather.budget import UpstreamBudget
 from weather.clients.openweather import (
     Conditions,
@@ -88,6 +92,7 @@ class WeatherReport:
     expires_at: datetime
     alternatives: tuple[Place, ...] = ()
     stale_reason: str = ""  # the error code that made a stale copy the answer
+    lookup_id: int | None = None
 
     @property
     def age(self) -> timedelta:
@@ -152,14 +157,20 @@ def find_places(
     not_found = f"No place called “{query.strip()}” was found."
 
     def cached() -> list[Place] | None:
-        entry = GeocodeQuery.objects.fresh().filter(query=key).first()
-        if entry is None:
-            return None
-        GeocodeQuery.objects.filter(pk=entry.pk).update(hit_count=F("hit_count") + 1)
-        places = _places_of(entry)
-        if not places:
+        # One query on the hot path: a fresh answer's matches with their places.
+        matches = list(
+            GeocodeMatch.objects.filter(query__query=key, query__expires_at__gt=timezone.now())
+            .select_related("place")
+            .order_by("rank")
+        )
+        if matches:
+            hits.record(GeocodeQuery, matches[0].query_id)
+            return [match.place for match in matches]
+        negative = GeocodeQuery.objects.fresh().filter(query=key).values_list("pk", flat=True)
+        if pk := negative.first():
+            hits.record(GeocodeQuery, pk)
             raise PlaceNotFound(not_found)
-        return places
+        return None
 
     def last_known() -> list[Place]:
         entry = GeocodeQuery.objects.filter(query=key).first()
@@ -249,15 +260,25 @@ def weather_for(
 
 def weather_for_query(*, query: str, units: str, client: OpenWeatherClient) -> WeatherReport:
     """Resolve ``query`` and serve the best match's weather, naming the other matches."""
+    memo_key = ("query", normalise_query(query), units)
+    if (memoised := _memo.get(memo_key)) is not None:
+        return memoised
     deadline = request_deadline()
     best, *others = find_places(query=query, client=client, deadline=deadline)
     report = weather_for(place=best, units=units, client=client, deadline=deadline)
-    return replace(report, alternatives=tuple(others))
+    report = replace(report, alternatives=tuple(others))
+    _memo.put(memo_key, report)
+    return report
 
 
 def weather_at(*, lat: float, lon: float, units: str, client: OpenWeatherClient) -> WeatherReport:
     """Serve the weather at a point (a place picked from the alternatives, or a location)."""
-    return weather_for(place=place_at(lat=lat, lon=lon), units=units, client=client)
+    memo_key = ("point", lat, lon, units)
+    if (memoised := _memo.get(memo_key)) is not None:
+        return memoised
+    report = weather_for(place=place_at(lat=lat, lon=lon), units=units, client=client)
+    _memo.put(memo_key, report)
+    return report
 
 
 def refresh(*, lookup: WeatherLookup, client: OpenWeatherClient) -> WeatherReport:
@@ -272,6 +293,45 @@ def refresh(*, lookup: WeatherLookup, client: OpenWeatherClient) -> WeatherRepor
 def expire(*, lookups: QuerySet[WeatherLookup]) -> int:
     """Mark lookups expired now so the next request fetches them; return how many."""
     return lookups.update(expires_at=timezone.now())
+
+
+class _Memo:
+    """Reports this process served lately, each kept at most WEATHER_MEMO_SECONDS."""
+
+    _MAX_ENTRIES = 2048
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple, tuple[float, WeatherReport]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> WeatherReport | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None:
+            return None
+        until, report = entry
+        if time.monotonic() >= until or report.expires_at <= timezone.now():
+            return None
+        if report.lookup_id is not None:
+            hits.record(WeatherLookup, report.lookup_id)
+        return report
+
+    def put(self, key: tuple, report: WeatherReport) -> None:
+        seconds = settings.WEATHER_MEMO_SECONDS
+        if seconds <= 0 or report.is_stale:
+            return
+        cached = replace(report, source="cache")
+        with self._lock:
+            if len(self._entries) >= self._MAX_ENTRIES:
+                self._entries.clear()  # bounded; refilling costs one query per key
+            self._entries[key] = (time.monotonic() + seconds, cached)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_memo = _Memo()
 
 
 def _single_flight(
@@ -429,7 +489,11 @@ def _places_of(entry: GeocodeQuery) -> list[Place]:
 
 
 def _stored(place: Place, units: str) -> WeatherLookup | None:
-    return WeatherLookup.objects.filter(place=place, units=units).first()
+    # get(), not first(): the pair is unique, and first() would add a needless ORDER BY.
+    try:
+        return WeatherLookup.objects.get(place=place, units=units)
+    except WeatherLookup.DoesNotExist:
+        return None
 
 
 def _cache_hit(place: Place, units: str, lookup: WeatherLookup | None) -> WeatherReport | None:
@@ -439,7 +503,7 @@ def _cache_hit(place: Place, units: str, lookup: WeatherLookup | None) -> Weathe
     decoded = _decode(lookup.payload)
     if decoded is None:
         return None
-    WeatherLookup.objects.filter(pk=lookup.pk).update(hit_count=F("hit_count") + 1)
+    hits.record(WeatherLookup, lookup.pk)
     return _report(place, units, decoded, lookup, source="cache")
 
 
@@ -481,6 +545,7 @@ def _report(
         fetched_at=lookup.fetched_at,
         expires_at=lookup.expires_at,
         stale_reason=stale_reason,
+        lookup_id=lookup.pk,
     )
 
 

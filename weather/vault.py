@@ -227,6 +227,8 @@ class ApiKeyCache:
             self._key = None
             key = self._read()
             self.reads += 1
+            # Operators (and the benchmark) count these lines: one per worker per TTL is normal.
+            logger.info("read the OpenWeather API key from Vault")
             self._key = key
             self._expires_at = self._clock() + self._ttl
             return key

@@ -117,7 +117,6 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # Several gunicorn workers share one file: wait for a lock instead of
@@ -214,5 +213,10 @@ WEATHER_REQUEST_BUDGET = env_number("WEATHER_REQUEST_BUDGET", 10, minimum=0.5)
 # With a stale copy at hand, how long to wait for another request's refresh before
 # serving the copy.
 WEATHER_REFRESH_WAIT = env_number("WEATHER_REFRESH_WAIT", 2)
+# Each process re-serves a report for this long without asking the database
+# (never past its expiry); an operator's "expire now" shows within this time.
+WEATHER_MEMO_SECONDS = env_number("WEATHER_MEMO_SECONDS", 5)
+# Cache-hit counters are summed in memory and written at most this often (weather/hits.py).
+WEATHER_HIT_FLUSH_SECONDS = env_number("WEATHER_HIT_FLUSH_SECONDS", 5)
 # Set by `make run` when it serves the bundled fake upstream: the page says so.
 WEATHER_DEMO_MODE = env_bool("WEATHER_DEMO_MODE", False)

@@ -7,6 +7,7 @@ budget, and what users see while a dependency is down.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from tests.support.openbao import free_port
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SECRET_KEY = "live-server-test-only-" + "k" * 40
+DEFAULT_APP = "weatherproject.wsgi:application"
 
 
 def base_env(**overrides: str) -> dict[str, str]:
@@ -85,8 +87,16 @@ def collect_static(target: Path) -> None:
 class AppServer:
     """``gunicorn weatherproject.wsgi`` with N workers on a free loopback port."""
 
-    def __init__(self, *, env: dict[str, str], workers: int = 4, threads: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        env: dict[str, str],
+        workers: int = 4,
+        threads: int = 1,
+        app: str = DEFAULT_APP,
+    ) -> None:
         self.env = env
+        self.app = app
         self.workers = workers
         self.threads = threads
         self.port = free_port()
@@ -100,7 +110,7 @@ class AppServer:
         self._process = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
-                "weatherproject.wsgi:application",
+                self.app,
                 f"--bind=127.0.0.1:{self.port}",
                 f"--workers={self.workers}",
                 f"--threads={self.threads}",
@@ -117,9 +127,12 @@ class AppServer:
             if self._process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited:\n{self.log_text()}")
             try:
+                if self.app != DEFAULT_APP:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                    return self
                 if requests.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
                     return self
-            except requests.RequestException:
+            except (OSError, requests.RequestException):
                 pass
             time.sleep(0.1)
         self.stop()

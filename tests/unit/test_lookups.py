@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -232,3 +233,43 @@ def test_daily_summaries_respect_the_place_offset():
     assert (days_utc[0].low, days_utc[0].high) == (4.0, 10.0)
     assert (days_east[0].low, days_east[0].high) == (4.0, 6.0)
     assert days_east[1].day == days_utc[0].day + timedelta(days=1)
+
+
+@pytest.fixture
+def memo(settings):
+    """Each process's short memory of served reports, on (it is off in the other tests)."""
+    settings.WEATHER_MEMO_SECONDS = 60
+    settings.WEATHER_HIT_FLUSH_SECONDS = 3600
+    lookups._memo.clear()
+    yield
+    lookups._memo.clear()
+
+
+def test_a_repeat_within_the_memo_time_costs_no_query(client, memo, django_assert_num_queries):
+    lookups.weather_for_query(query="London", units="metric", client=client)
+    with django_assert_num_queries(0):
+        report = lookups.weather_for_query(query="london ", units="metric", client=client)
+    assert report.source == "cache"
+    assert [p.country for p in report.alternatives] == ["CA", "US"]
+    assert client.calls["current"] == 1
+
+
+def test_the_memo_never_outlives_the_lookups_expiry(client, memo, settings):
+    settings.WEATHER_CACHE_TTL = 0.2
+    lookups.weather_for_query(query="London", units="metric", client=client)
+    time.sleep(0.25)
+    assert lookups.weather_for_query(query="London", units="metric", client=client).source == (
+        "upstream"
+    )
+
+
+def test_stale_reports_are_not_memoised(client, memo):
+    lookups.weather_for_query(query="London", units="metric", client=client)
+    WeatherLookup.objects.update(expires_at=timezone.now())
+    lookups._memo.clear()
+    client.failing = True
+    assert lookups.weather_for_query(query="London", units="metric", client=client).is_stale
+    client.failing = False
+    assert lookups.weather_for_query(query="London", units="metric", client=client).source == (
+        "upstream"
+    )

@@ -1,0 +1,266 @@
+"""`make bench`: throughput and latency of the cached paths against the bare-Django floor,
+the cold-cache upstream cost, and the original example's one-call-per-request behaviour.
+
+Everything runs here, on loopback, in one go, so each figure sits beside its
+baseline measured under the same machine load:
+
+- gunicorn with 2 and then 4 sync workers, production settings, whitenoise;
+- the fake OpenWeather server answering after 150 ms, like the real one;
+- a real OpenBao server holding the key; SQLite (or DATABASE_URL's PostgreSQL).
+
+Results are printed and written to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.openweather import FakeOpenWeather  # noqa: E402
+from tests.support.appserver import AppServer, base_env, collect_static, fresh_database  # noqa: E402
+from tests.support.openbao import OpenBaoServer, seed_weather_key  # noqa: E402
+
+API_KEY = "bench-" + "0" * 26
+UPSTREAM_LATENCY = 0.150
+VAULT_READ_LINE = "read the OpenWeather API key from Vault"
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def wrk(url: str, *, seconds: int, connections: int) -> WrkResult:
+    """Run wrk against one URL and parse its summary."""
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s", url],
+        capture_output=True, text=True, check=True, timeout=seconds + 60,
+    ).stdout  # fmt: skip
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
+    if "50" not in latency:
+        raise RuntimeError(f"wrk measured nothing at {url}:\n{out}")
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return WrkResult(
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        p50_ms=_ms(latency["50"]),
+        p99_ms=_ms(latency["99"]),
+        requests=int(re.search(r"(\d+) requests in", out).group(1)),
+        errors=errors + (int(non_2xx.group(1)) if non_2xx else 0),
+    )
+
+
+def zipf_places(count: int, requests_total: int, seed: int = 7) -> list[tuple[float, float]]:
+    """``requests_total`` picks among ``count`` distinct points, popularity ~ 1/rank."""
+    points = [
+        (round(-70 + (i % 20) * 7.1, 2), round(-175 + (i // 20) * 35.3, 2)) for i in range(count)
+    ]
+    weights = [1 / (rank + 1) for rank in range(count)]
+    return random.Random(seed).choices(points, weights=weights, k=requests_total)
+
+
+def cold_run(server: AppServer, fake: FakeOpenWeather, *, clients: int, total: int) -> dict:
+    """50 clients over 200 distinct places from a cold cache: upstream cost per place."""
+    picks = zipf_places(200, total)
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        session = requests.Session()
+        for lat, lon in picks[index::clients]:
+            status = session.get(
+                f"{server.base_url}/api/weather", params={"lat": lat, "lon": lon}, timeout=60
+            ).status_code
+            with lock:
+                statuses[status] += 1
+
+    fake.reset()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    calls = fake.call_counts()
+    distinct = len(set(picks))
+    vault_reads = server.log_text().count(VAULT_READ_LINE)
+    return {
+        "requests": total,
+        "statuses": dict(statuses),
+        "distinct": distinct,
+        "weather_per_place": calls["weather"] / distinct,
+        "forecast_per_place": calls["forecast"] / distinct,
+        "vault_reads": vault_reads,
+        "vault_reads_per_1000": vault_reads * 1000 / total,
+    }
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        match = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
+        cpu = match.group(1).strip() if match else cpu
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per measurement")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--cold-requests", type=int, default=2000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[2, 4])
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk (make bench does this)")
+
+    workdir = Path(tempfile.mkdtemp(prefix="weather-bench-"))
+    static_root = workdir / "static"
+    collect_static(static_root)
+    rows: list[tuple[int, str, WrkResult]] = []
+    colds: dict[int, dict] = {}
+    naive: dict[int, tuple[WrkResult, float]] = {}
+
+    with (
+        FakeOpenWeather(api_key=API_KEY, latency=UPSTREAM_LATENCY) as fake,
+        OpenBaoServer() as vault,
+    ):
+        token = seed_weather_key(vault, api_key=API_KEY)
+        for workers in args.workers:
+            (workdir / str(workers)).mkdir()
+            with fresh_database(workdir / str(workers)) as database_url:
+                env = base_env(
+                    DJANGO_SETTINGS_MODULE="bench.settings",
+                    DATABASE_URL=database_url,
+                    DJANGO_STATIC_ROOT=str(static_root),
+                    VAULT_ADDR=vault.addr,
+                    VAULT_TOKEN=token,
+                    OPENWEATHER_BASE_URL=fake.base_url,
+                    # Measure caching, not the budget: the cold run alone needs 400 calls.
+                    WEATHER_BUDGET_PER_MINUTE="1000000",
+                    WEATHER_BUDGET_PER_DAY="1000000",
+                    WEATHER_CACHE_TTL="3600",
+                    DJANGO_LOG_LEVEL="INFO",
+                )
+                with AppServer(env=env, workers=workers) as server:
+                    print(f"== {workers} workers: cold run", flush=True)
+                    colds[workers] = cold_run(server, fake, clients=50, total=args.cold_requests)
+                    server.get("/api/weather", q="London")
+                    server.get("/", q="London")
+                    for label, path in (
+                        ("bare Django view (floor)", "/bench/floor"),
+                        ("API, cached hit", "/api/weather?q=London"),
+                        ("page, cached hit", "/?q=London"),
+                    ):
+                        print(f"== {workers} workers: {label}", flush=True)
+                        result = wrk(
+                            server.base_url + path,
+                            seconds=args.seconds,
+                            connections=args.connections,
+                        )
+                        rows.append((workers, label, result))
+
+            naive_env = base_env(NAIVE_UPSTREAM=fake.base_url, NAIVE_KEY=API_KEY)
+            with AppServer(
+                env=naive_env, workers=workers, app="bench.naive_app:application"
+            ) as app:
+                print(f"== {workers} workers: the original example", flush=True)
+                fake.reset()
+                result = wrk(app.base_url + "/", seconds=args.seconds, connections=args.connections)
+                per_request = fake.call_counts()["weather"] / max(result.requests, 1)
+                naive[workers] = (result, per_request)
+
+    report = render(args, rows, colds, naive)
+    print(report)
+    args.output.write_text(report)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def database_name() -> str:
+    return "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
+
+
+def render(args, rows, colds, naive) -> str:
+    floor = {w: r.rps for w, label, r in rows if label.startswith("bare")}
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
+        f"`make bench`: wrk -t2 -c{args.connections} -d{args.seconds}s per row, gunicorn sync "
+        "workers, production settings, the fake upstream answering after "
+        f"{UPSTREAM_LATENCY * 1000:.0f} ms, OpenBao for the key, "
+        f"{database_name()}."
+        " wrk and the server share the machine's cores, so compare rows, not machines.",
+        "",
+        "## Cached paths against the floor",
+        "",
+        "| workers | path | requests/s | p50 ms | p99 ms | errors | × floor | target |",
+        "|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    targets = {"API, cached hit": 0.7, "page, cached hit": 0.5}
+    for workers, label, r in rows:
+        ratio = r.rps / floor[workers]
+        target = targets.get(label)
+        verdict = "" if target is None else f"≥ {target} {'met' if ratio >= target else 'MISSED'}"
+        lines.append(
+            f"| {workers} | {label} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
+            f"{r.errors} | {ratio:.2f} | {verdict} |"
+        )
+    lines += [
+        "",
+        f"## Cold cache: 50 clients, {args.cold_requests} requests over 200 places (Zipf)",
+        "",
+        "| workers | distinct places asked | weather calls per place | forecast calls per place "
+        "| Vault reads | Vault reads per 1,000 requests | statuses |",
+        "|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for workers, c in colds.items():
+        lines.append(
+            f"| {workers} | {c['distinct']} | {c['weather_per_place']:.2f} | "
+            f"{c['forecast_per_place']:.2f} | {c['vault_reads']} | "
+            f"{c['vault_reads_per_1000']:.1f} | {c['statuses']} |"
+        )
+    lines += [
+        "",
+        "Targets: exactly 1.00 upstream call per distinct (place, units); at most one Vault "
+        "read per worker per key TTL.",
+        "",
+        "## The original example: one upstream call per request",
+        "",
+        "| workers | requests/s | p50 ms | p99 ms | upstream calls per request |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for workers, (r, per_request) in naive.items():
+        lines.append(
+            f"| {workers} | {r.rps:,.0f} | {r.p50_ms:.0f} | {r.p99_ms:.0f} | {per_request:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
