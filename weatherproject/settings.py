@@ -117,6 +117,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A new connection per request costs little for a local file, and a file that was
+    # replaced or restored is seen at once rather than through a stale handle.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # Several gunicorn workers share one file: wait for a lock instead of
