@@ -58,3 +58,8 @@ superuser: $(INSTALLED) ## Create an admin user for /admin/
 
 clean: ## Remove the virtual environment, caches and the local database
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal .coverage coverage.xml reports
+
+.PHONY: bench
+bench: $(INSTALLED) ## Benchmark the cached paths against the floor; writes bench/RESULTS.md
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
