@@ -8,6 +8,7 @@ when the session ends; only the cached stand-in base image stays (scripts/ci/bas
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -227,26 +228,57 @@ def container_env(**extra: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
+def compose_web(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """compose.yaml's `web` service as Compose resolves it (placeholder secrets)."""
+    env_file = tmp_path_factory.mktemp("compose") / "env"
+    names = ("DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "VAULT_DEV_ROOT_TOKEN")
+    env_file.write_text("".join(f"{name}=placeholder\n" for name in names))
+    config = run(
+        [
+            "docker-compose",
+            "--project-directory",
+            ROOT,
+            "--file",
+            ROOT / "compose.yaml",
+            "--env-file",
+            env_file,
+            "config",
+            "--format",
+            "json",
+        ],
+    )
+    return json.loads(config.stdout)["services"]["web"]
+
+
+@pytest.fixture(scope="session")
 def app_container(
     image: str,
+    compose_web: dict,
     make_database,
     secret_id_file: Path,
     openbao: OpenBaoServer,
     fake_upstream: FakeOpenWeather,
 ) -> Iterator[dict[str, str]]:
-    """The image running as it would in the compose stack: migrated by the explicit
-    step first, then serving on the host network with only its AppRole credentials."""
-    database = make_database()
-    port = free_port()
-    env = container_env(
-        DATABASE_URL=database,
-        VAULT_ADDR=openbao.addr,
-        VAULT_ROLE_ID="weather-web",
-        VAULT_SECRET_ID_FILE="/run/weather-vault/secret-id",
-        OPENWEATHER_BASE_URL=fake_upstream.base_url,
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-    )
-    common = ["--network", "host", "--label", "weather-ci", *env]
+    """The image wired as compose.yaml wires `web`: its environment as Compose resolves
+    it, with only the addresses of Postgres, OpenBao and the upstream moved to this
+    machine's loopback, and the AppRole secret ID mounted where vault-init leaves it.
+    Migrated first by the explicit step, as the stack's `migrate` service does."""
+    database, port = make_database(), free_port()
+    moved = {
+        "DATABASE_URL": database,
+        "VAULT_ADDR": openbao.addr,
+        "OPENWEATHER_BASE_URL": fake_upstream.base_url,
+        # Host network: each run on its own port rather than compose's port mapping.
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    }
+    environment = compose_web["environment"]
+    assert set(moved) - {"GUNICORN_BIND"} <= set(environment), "compose.yaml's web changed"
+    env = {**environment, **moved}
+    (creds,) = [v for v in compose_web["volumes"] if v["source"] == "vault-creds"]
+    assert env["VAULT_SECRET_ID_FILE"].startswith(creds["target"] + "/")
+    common = ["--network", "host", "--label", "weather-ci"]
+    common += [arg for item in env.items() for arg in ("--env", "=".join(item))]
     podman("run", "--rm", *common, image, "python3", "manage.py", "migrate", "--no-input")
     name = f"weather-ci-{secrets.token_hex(4)}"
     podman(
@@ -260,7 +292,7 @@ def app_container(
         "--health-interval",
         "disable",
         "--volume",
-        f"{secret_id_file}:/run/weather-vault/secret-id:ro",
+        f"{secret_id_file}:{env['VAULT_SECRET_ID_FILE']}:ro",
         image,
     )
     try:
