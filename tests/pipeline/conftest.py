@@ -3,7 +3,7 @@ image built from it with the pipeline's own build script, and what that image ru
 against here (OpenBao seeded by docker/vault-init.sh, the fake upstream, Postgres).
 
 Everything these fixtures create (containers, images, databases, servers) is removed
-when the session ends; only the cached stand-in base image stays (scripts/ci/base-image).
+when the session ends; only the stand-in's cached rootfs stays (scripts/ci/base-image).
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ import secrets
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.openweather import FakeOpenWeather
-from tests.pipeline.support import APP_UID, ROOT, SCRIPTS, copy_repository, image_ids, podman, run
+from tests.pipeline.support import APP_UID, ROOT, SCRIPTS, copy_repository, podman, run
 from tests.support.openbao import OpenBaoServer, free_port
 
 TOOLS = (
@@ -37,7 +38,7 @@ TOOLS = (
     "psql",
 )
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
-# Every image the checks tag goes here, and is removed at the end.
+# Where the checks tag what they build (in their own storage: see podman_storage).
 REPOSITORY = "localhost/weather-ci"
 
 
@@ -119,22 +120,28 @@ def build_args(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> lis
     return args
 
 
-@pytest.fixture(scope="session")
-def image_janitor(base_image: str) -> Iterator[None]:
-    """Remove every image the session adds (its tags, all in localhost/weather-ci, and
-    intermediate layers), and every container it started, whatever happens."""
-    before = image_ids()
-    yield
-    names = podman("ps", "--all", "--filter", "label=weather-ci", "--format", "{{.Names}}")
-    for name in names.stdout.split():
-        podman("rm", "--force", name, check=False)
-    tags = podman("images", "--format", "{{.Repository}}:{{.Tag}}", REPOSITORY).stdout.split()
-    if tags:
-        podman("rmi", "--force", *tags, check=False)
-    base = podman("image", "inspect", "--format", "{{.Id}}", base_image).stdout.strip()
-    added = image_ids() - before - {base}
-    if added:
-        podman("rmi", "--force", *sorted(added), check=False)
+@pytest.fixture(scope="session", autouse=True)
+def podman_storage(tools: None) -> Iterator[Path]:
+    """A podman/buildah/skopeo storage of this run's own, under /var/tmp.
+
+    Two runs on one machine (two branches' CI, say) then never see or remove each
+    other's images, and cleaning up everything this run made, containers, images,
+    intermediate layers, is removing this storage.
+    """
+    root = Path(tempfile.mkdtemp(prefix="weather-ci-storage-", dir="/var/tmp"))
+    conf = root / "storage.conf"
+    conf.write_text(
+        f'[storage]\ndriver = "overlay"\ngraphroot = "{root}/graph"\nrunroot = "{root}/run"\n'
+    )
+    os.environ["CONTAINERS_STORAGE_CONF"] = str(conf)
+    try:
+        yield root
+    finally:
+        podman("rm", "--all", "--force", check=False)
+        podman("rmi", "--all", "--force", check=False)
+        run(["buildah", "rm", "--all"], check=False)
+        del os.environ["CONTAINERS_STORAGE_CONF"]
+        shutil.rmtree(root)
 
 
 def build(context: Path, tag: str, args: list[str]) -> subprocess.CompletedProcess[str]:
@@ -145,7 +152,7 @@ def build(context: Path, tag: str, args: list[str]) -> subprocess.CompletedProce
 
 
 @pytest.fixture(scope="session")
-def image(image_janitor: None, build_context: Path, build_args: list[str]) -> str:
+def image(build_context: Path, build_args: list[str]) -> str:
     tag = f"{REPOSITORY}:{secrets.token_hex(6)}"
     build(build_context, tag, build_args)
     return tag

@@ -51,11 +51,6 @@ def podman(*args: str, check: bool = True, timeout: float = 600) -> subprocess.C
     return run(["podman", *args], check=check, timeout=timeout)
 
 
-def image_ids() -> set[str]:
-    """Every image in podman's storage, intermediate build layers included."""
-    return set(podman("images", "--all", "--quiet", "--no-trunc").stdout.split())
-
-
 def copy_repository(dest: Path, *, with_untracked: bool = True) -> Path:
     """Copy the files git knows of (tracked, and untracked unless ignored), modes kept."""
     args = ["git", "ls-files", "-z", "--cached"]
