@@ -56,9 +56,6 @@ migrate: $(INSTALLED) ## Apply migrations to the configured database
 superuser: $(INSTALLED) ## Create an admin user for /admin/
 	DJANGO_DEBUG=1 $(BIN)/python manage.py createsuperuser
 
-clean: ## Remove the virtual environment, caches and the local database
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal .coverage coverage.xml reports
-
 # --- The image, the compose stack and the GitLab pipeline ------------------------------
 # Checked without a Docker engine: hadolint, schema checks and `docker compose config`
 # (lint-containers), gitlab-ci-local for the pipeline's rules, and a podman build and
@@ -83,3 +80,6 @@ pipeline-check: lint-containers ## Prove the image, compose.yaml and .gitlab-ci.
 
 lock-pipeline: $(INSTALLED) ## Re-pin requirements/pipeline.txt from requirements/pipeline.in
 	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe -o requirements/pipeline.txt requirements/pipeline.in
+
+clean: ## Remove the virtual environment, caches and the local database
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal .coverage coverage.xml reports
