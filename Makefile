@@ -56,6 +56,31 @@ migrate: $(INSTALLED) ## Apply migrations to the configured database
 superuser: $(INSTALLED) ## Create an admin user for /admin/
 	DJANGO_DEBUG=1 $(BIN)/python manage.py createsuperuser
 
+# --- The image, the compose stack and the GitLab pipeline ------------------------------
+# Checked without a Docker engine: hadolint, schema checks and `docker compose config`
+# (lint-containers), gitlab-ci-local for the pipeline's rules, and a podman build and
+# run of the image (pipeline-check). Tools beyond Python, and the stand-in base image,
+# are cached outside the repository in WEATHER_CI_CACHE.
+WEATHER_CI_CACHE ?= $(if $(shell test -w /var/cache && echo y),/var/cache/weather-ci,$(HOME)/.cache/weather-ci)
+PIPELINE_INSTALLED := $(VENV)/.pipeline-installed
+PIPELINE_ENV := PATH="$(CURDIR)/$(BIN):$(WEATHER_CI_CACHE)/bin:$$PATH" WEATHER_CI_CACHE="$(WEATHER_CI_CACHE)" CONTAINERS_CONF="$(WEATHER_CI_CACHE)/containers.conf"
+
+.PHONY: lint-containers pipeline-check lock-pipeline
+
+$(PIPELINE_INSTALLED): $(INSTALLED) requirements/pipeline.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/pipeline.txt
+	touch $@
+
+lint-containers: $(PIPELINE_INSTALLED) ## hadolint, compose/GitLab schema checks, compose config
+	$(PIPELINE_ENV) scripts/ci/lint-containers
+
+pipeline-check: lint-containers ## Prove the image, compose.yaml and .gitlab-ci.yml (podman; root)
+	$(PIPELINE_ENV) scripts/ci/install-tools
+	$(PIPELINE_ENV) $(BIN)/python -m pytest tests/pipeline -v -p no:cacheprovider --timeout 900 --durations=0 $(PYTEST_ARGS)
+
+lock-pipeline: $(INSTALLED) ## Re-pin requirements/pipeline.txt from requirements/pipeline.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe -o requirements/pipeline.txt requirements/pipeline.in
+
 clean: ## Remove the virtual environment, caches and the local database
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal .coverage coverage.xml reports
 

@@ -1,0 +1,191 @@
+"""Check what .gitlab-ci.yml would run, without GitLab: job graph, rules and commands.
+
+    python scripts/ci/pipeline_rules.py [DIR]      # DIR defaults to the repository
+
+1. gitlab-ci-local validates the job graph (every `needs:` names a job that runs
+   under the same conditions, every stage is declared) and lists the jobs that a
+   feature branch, a merge request, the default branch and a tag would run. Only
+   the default branch and tags may release; every pipeline lints, builds and tests.
+2. `release` needs every job that tests the image, so nothing untested is promoted.
+3. Every job's `script:` runs a `make` target or a script from this repository (no
+   inline test commands that .ci/run would not run), and each one is exercised by
+   .ci/run: a make target that .ci/run reaches, or a script the pipeline tests run.
+
+gitlab-ci-local (npm) is found on PATH or in $GITLAB_CI_LOCAL; it needs git and
+rsync. It works on a throwaway git repository holding a copy of .gitlab-ci.yml, so
+the checked directory is never touched and nothing is run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+DEFAULT_BRANCH = "main"
+TESTS = {"lint", "build", "unit", "integration"}
+SCENARIOS: list[tuple[str, dict[str, str], list[str], set[str]]] = [
+    # (name, variables, variables to unset, jobs expected to run)
+    ("feature branch", {"CI_COMMIT_BRANCH": "feature/search-box"}, [], TESTS),
+    (
+        "merge request",
+        {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7"},
+        ["CI_COMMIT_BRANCH"],
+        TESTS,
+    ),
+    ("default branch", {"CI_COMMIT_BRANCH": DEFAULT_BRANCH}, [], TESTS | {"release"}),
+    ("tag", {"CI_COMMIT_TAG": "v1.4.0"}, ["CI_COMMIT_BRANCH"], TESTS | {"release"}),
+]
+RELEASE_NEEDS = {"lint", "unit", "integration"}
+NOT_JOBS = {
+    "stages", "variables", "default", "workflow", "include", "image", "services",
+    "cache", "before_script", "after_script",
+}  # fmt: skip
+
+
+class Broken(Exception):
+    pass
+
+
+def gitlab_ci_local() -> str:
+    found = os.environ.get("GITLAB_CI_LOCAL") or shutil.which("gitlab-ci-local")
+    if not found:
+        raise Broken("gitlab-ci-local not found: run scripts/ci/install-tools")
+    return found
+
+
+def scratch_repo(ci_file: Path, into: Path) -> Path:
+    """A git repository on the default branch holding only the pipeline file."""
+    shutil.copy(ci_file, into / ".gitlab-ci.yml")
+    git = ["git", "-C", str(into), "-c", "user.name=ci", "-c", "user.email=ci@localhost"]
+    for args in (
+        ["init", "--quiet", f"--initial-branch={DEFAULT_BRANCH}"],
+        ["add", ".gitlab-ci.yml"],
+        ["commit", "--quiet", "--message", "pipeline under test"],
+        # Read for CI_PROJECT_PATH and the default branch; nothing is fetched.
+        ["remote", "add", "origin", "git@gitlab.example.com:group/weather.git"],
+        ["update-ref", f"refs/remotes/origin/{DEFAULT_BRANCH}", "HEAD"],
+        ["symbolic-ref", "refs/remotes/origin/HEAD", f"refs/remotes/origin/{DEFAULT_BRANCH}"],
+    ):
+        subprocess.run([*git, *args], check=True)
+    return into
+
+
+def run_gcl(repo: Path, variables: dict[str, str], unset: list[str], *flags: str) -> str:
+    args = [gitlab_ci_local(), *flags]
+    overridden = sorted({*variables, *unset})
+    if overridden:
+        # These are GitLab's predefined variables; overriding them is the point here.
+        args += ["--ignore-predefined-vars", ",".join(overridden)]
+    for name, value in variables.items():
+        args += ["--variable", f"{name}={value}"]
+    for name in unset:
+        args += ["--unset-variable", name]
+    result = subprocess.run(args, cwd=repo, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise Broken(f"gitlab-ci-local {' '.join(flags)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def check_scenario(repo: Path, scenario: tuple[str, dict[str, str], list[str], set[str]]) -> str:
+    name, variables, unset, expected = scenario
+    # Every job that an active job needs must be active too under these variables.
+    run_gcl(repo, variables, unset, "--validate-dependency-chain")
+    jobs = json.loads(run_gcl(repo, variables, unset, "--list-json"))
+    running = {job["name"] for job in jobs if job["when"] != "never"}
+    if running != expected:
+        missing, extra = sorted(expected - running), sorted(running - expected)
+        raise Broken(f"{name}: runs {sorted(running)} (missing {missing}, unexpected {extra})")
+    if name == "default branch":
+        release = next(job for job in jobs if job["name"] == "release")
+        needs = {need["job"] for need in release["needs"]}
+        if not needs >= RELEASE_NEEDS:
+            raise Broken(f"release needs {sorted(needs)}, not all of {sorted(RELEASE_NEEDS)}")
+    return f"{name}: {', '.join(sorted(running))}"
+
+
+def check_scenarios(repo: Path) -> list[str]:
+    return [check_scenario(repo, scenario) for scenario in SCENARIOS]
+
+
+def make_targets_reached_by(root: Path) -> set[str]:
+    """The make targets .ci/run runs, with their prerequisites, transitively."""
+    makefile = (root / "Makefile").read_text()
+    rules = {
+        m.group(1): m.group(2).split()
+        for m in re.finditer(r"^([a-z][a-z0-9-]*):(?!=)([^#\n]*)", makefile, re.M)
+    }
+    todo = re.findall(r"\bmake\s+([a-z][a-z0-9-]*)", (root / ".ci/run").read_text())
+    reached: set[str] = set()
+    while todo:
+        target = todo.pop()
+        if target not in reached:
+            reached.add(target)
+            todo += [p for p in rules.get(target, []) if p in rules]
+    return reached
+
+
+def exercised(script: str, tests: str) -> bool:
+    """Whether the pipeline tests run a script: by its path, or as SCRIPTS / "name"."""
+    name = script.removeprefix("scripts/ci/")
+    return script in tests or re.search(rf'SCRIPTS\s*/\s*"{re.escape(name)}"', tests) is not None
+
+
+def check_job_commands(root: Path, pipeline: dict) -> list[str]:
+    reached = make_targets_reached_by(root)
+    # The tests of this script quote job lines as examples: they do not count.
+    pipeline_tests = "\n".join(
+        path.read_text()
+        for path in (root / "tests/pipeline").glob("*.py")
+        if path.name != "test_pipeline_rules.py"
+    )
+    report, problems = [], []
+    for job, spec in pipeline.items():
+        if job in NOT_JOBS or job.startswith(".") or not isinstance(spec, dict):
+            continue
+        for line in spec.get("script", []):
+            words = [w for w in shlex.split(line) if not re.match(r"^[A-Z_][A-Z0-9_]*=", w)]
+            if words[:1] == ["make"] and len(words) >= 2:
+                if words[1] not in reached:
+                    problems.append(f"{job}: `make {words[1]}` is not run by .ci/run")
+            elif words and words[0].startswith("scripts/"):
+                script = root / words[0]
+                if not (script.is_file() and os.access(script, os.X_OK)):
+                    problems.append(f"{job}: {words[0]} is not an executable file")
+                elif not exercised(words[0], pipeline_tests):
+                    problems.append(f"{job}: {words[0]} is not run by the pipeline tests")
+            else:
+                problems.append(f"{job}: `{line}` is neither a make target nor a repo script")
+            report.append(f"{job}: {line}")
+    if problems:
+        raise Broken("\n".join(problems))
+    return report
+
+
+def main(argv: list[str]) -> int:
+    root = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parents[2]).resolve()
+    ci_file = root / ".gitlab-ci.yml"
+    try:
+        # The quick check first: it needs no gitlab-ci-local.
+        for line in check_job_commands(root, YAML(typ="safe").load(ci_file)):
+            print(f"pipeline command: {line}")
+        with tempfile.TemporaryDirectory(prefix="pipeline-rules-") as scratch:
+            for line in check_scenarios(scratch_repo(ci_file, Path(scratch))):
+                print(f"pipeline rules: {line}")
+    except Broken as exc:
+        print(f"pipeline rules: FAILED: {exc}", file=sys.stderr)
+        return 1
+    print("pipeline rules: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

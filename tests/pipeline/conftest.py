@@ -1,0 +1,308 @@
+"""Fixtures for the pipeline checks: the tools, a developer-like build context, the
+image built from it with the pipeline's own build script, and what that image runs
+against here (OpenBao seeded by docker/vault-init.sh, the fake upstream, Postgres).
+
+Everything these fixtures create (containers, images, databases, servers) is removed
+when the session ends; only the stand-in's cached rootfs stays (scripts/ci/base-image).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.openweather import FakeOpenWeather
+from tests.pipeline.support import APP_UID, ROOT, SCRIPTS, copy_repository, podman, run
+from tests.support.openbao import OpenBaoServer, free_port
+
+TOOLS = (
+    "hadolint",
+    "check-jsonschema",
+    "gitlab-ci-local",
+    "docker-compose",
+    "podman",
+    "buildah",
+    "skopeo",
+    "bao",
+    "git",
+    "rsync",
+    "psql",
+)
+POSTGRES = "postgres://postgres@127.0.0.1:5432"
+# Where the checks tag what they build (in their own storage: see podman_storage).
+REPOSITORY = "localhost/weather-ci"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tools() -> None:
+    """Every tool is there: a missing one fails the run, it never skips a check."""
+    missing = [tool for tool in TOOLS if not shutil.which(tool)]
+    if missing or not os.environ.get("CONTAINERS_CONF"):
+        pytest.fail(
+            f"missing {missing or 'CONTAINERS_CONF'}: run these through `make pipeline-check`, "
+            "which installs the tools (scripts/ci/install-tools) and sets the environment"
+        )
+
+
+@pytest.fixture(scope="session")
+def planted_key() -> str:
+    """A fake OpenWeather key left where developers leave keys: .env, a database, .git."""
+    return "owm-planted-" + secrets.token_hex(16)
+
+
+@pytest.fixture(scope="session")
+def runtime_key() -> str:
+    """The key the running app reads from Vault (and the fake upstream accepts)."""
+    return "owm-runtime-" + secrets.token_hex(16)
+
+
+def _plant(ctx: Path, key: str) -> None:
+    (ctx / ".env").write_text(f"DJANGO_DEBUG=1\nOPENWEATHER_API_KEY={key}\n")
+    (ctx / "weather" / ".env").write_text(f"OPENWEATHER_API_KEY={key}\n")
+    with sqlite3.connect(ctx / "db.sqlite3") as db:
+        db.execute("CREATE TABLE notes (body TEXT)")
+        db.execute("INSERT INTO notes VALUES (?)", (f"the key is {key}",))
+    (ctx / "weather" / "__pycache__").mkdir(exist_ok=True)
+    (ctx / "weather" / "__pycache__" / "planted.cpython-311.pyc").write_text(key)
+    (ctx / ".venv" / "bin").mkdir(parents=True)
+    (ctx / ".venv" / "bin" / "activate").write_text(f"export OPENWEATHER_API_KEY={key}\n")
+
+
+@pytest.fixture(scope="session")
+def build_context(tmp_path_factory: pytest.TempPathFactory, planted_key: str) -> Path:
+    """The repository as a developer's working copy looks: with .git, a .env holding a
+    key, a local database, a virtualenv and bytecode. The image must contain none of it.
+    """
+    ctx = tmp_path_factory.mktemp("context")
+    run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(ctx)])
+    # Uncommitted work too: the context is what is on disk, not the last commit.
+    copy_repository(ctx)
+    git = ["git", "-C", str(ctx), "-c", "user.name=dev", "-c", "user.email=dev@localhost"]
+    run([*git, "add", "--all"])
+    # The key in a commit message lands, uncompressed, in .git/logs/HEAD.
+    run([*git, "commit", "--quiet", "--allow-empty", "--message", f"wip {planted_key}"])
+    _plant(ctx, planted_key)
+    return ctx
+
+
+@pytest.fixture(scope="session")
+def base_image() -> str:
+    """The cached stand-in for python:3.x-slim (made on first use, about 75 s)."""
+    return run([SCRIPTS / "base-image"], timeout=900).stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def build_args(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> list[str]:
+    """What this machine adds to the pipeline's build: the stand-in base, no pulls, and
+    the host's CA bundle for pip (PyPI is reached through a TLS proxy here). Mounts
+    exist only while a RUN step runs; nothing of them is in the image.
+    """
+    args = ["--pull=never", "--build-arg", f"PYTHON_IMAGE={base_image}"]
+    bundle = Path("/etc/ssl/certs/ca-certificates.crt")
+    if bundle.exists():
+        conf = tmp_path_factory.mktemp("pip") / "pip.conf"
+        conf.write_text("[global]\ncert = /etc/ssl/certs/host-ca.crt\n")
+        args += [
+            "--volume",
+            f"{bundle}:/etc/ssl/certs/host-ca.crt:ro",
+            "--volume",
+            f"{conf}:/etc/pip.conf:ro",
+        ]
+    return args
+
+
+@pytest.fixture(scope="session", autouse=True)
+def podman_storage(tools: None) -> Iterator[Path]:
+    """A podman/buildah/skopeo storage of this run's own, under /var/tmp.
+
+    Two runs on one machine (two branches' CI, say) then never see or remove each
+    other's images, and cleaning up everything this run made, containers, images,
+    intermediate layers, is removing this storage.
+    """
+    root = Path(tempfile.mkdtemp(prefix="weather-ci-storage-", dir="/var/tmp"))
+    conf = root / "storage.conf"
+    conf.write_text(
+        f'[storage]\ndriver = "overlay"\ngraphroot = "{root}/graph"\nrunroot = "{root}/run"\n'
+    )
+    os.environ["CONTAINERS_STORAGE_CONF"] = str(conf)
+    try:
+        yield root
+    finally:
+        podman("rm", "--all", "--force", check=False)
+        podman("rmi", "--all", "--force", check=False)
+        run(["buildah", "rm", "--all"], check=False)
+        del os.environ["CONTAINERS_STORAGE_CONF"]
+        shutil.rmtree(root)
+
+
+def build(context: Path, tag: str, args: list[str]) -> subprocess.CompletedProcess[str]:
+    """Build with the pipeline's own script (GitLab's build job), minus the push."""
+    return run(
+        [SCRIPTS / "build-image", *args], env={"IMAGE": tag, "CONTEXT": str(context)}, timeout=900
+    )
+
+
+@pytest.fixture(scope="session")
+def image(build_context: Path, build_args: list[str]) -> str:
+    tag = f"{REPOSITORY}:{secrets.token_hex(6)}"
+    build(build_context, tag, build_args)
+    return tag
+
+
+@pytest.fixture(scope="session")
+def openbao() -> Iterator[OpenBaoServer]:
+    with OpenBaoServer() as server:
+        yield server
+
+
+def vault_init(
+    server: OpenBaoServer,
+    secret_file: Path,
+    *,
+    key: str,
+    script: Path | None = None,
+    owner: str = f"{APP_UID}:{APP_UID}",
+) -> subprocess.CompletedProcess[str]:
+    """Seed a server with docker/vault-init.sh, exactly as compose's vault-init does."""
+    return run(
+        ["sh", script or ROOT / "docker" / "vault-init.sh"],
+        env={
+            "VAULT_ADDR": server.addr,
+            "VAULT_TOKEN": server.root_token,
+            "OPENWEATHER_API_KEY": key,
+            "SECRET_ID_FILE": str(secret_file),
+            "SECRET_ID_OWNER": owner,
+        },
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def secret_id_file(
+    openbao: OpenBaoServer, runtime_key: str, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The AppRole secret ID that vault-init hands the web app, owned by its UID."""
+    path = tmp_path_factory.mktemp("vault-creds") / "secret-id"
+    result = vault_init(openbao, path, key=runtime_key)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return path
+
+
+@pytest.fixture(scope="session")
+def fake_upstream(runtime_key: str) -> Iterator[FakeOpenWeather]:
+    server = FakeOpenWeather(api_key=runtime_key, port=0).start()
+    yield server
+    server.stop()
+
+
+def _psql(sql: str) -> None:
+    run(["psql", "--quiet", "--no-psqlrc", f"{POSTGRES}/postgres", "--command", sql])
+
+
+@pytest.fixture(scope="session")
+def make_database() -> Iterator:
+    """Make empty databases on this machine's Postgres; all are dropped at the end."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"weather_ci_{secrets.token_hex(4)}"
+        _psql(f"CREATE DATABASE {name}")
+        made.append(name)
+        return f"{POSTGRES}/{name}"
+
+    yield make
+    for name in made:
+        _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def container_env(**extra: str) -> list[str]:
+    """The app's production settings for plain HTTP on loopback; secrets are per run."""
+    env = {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        **extra,
+    }
+    return [arg for name, value in env.items() for arg in ("--env", f"{name}={value}")]
+
+
+@pytest.fixture(scope="session")
+def compose_web(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """compose.yaml's `web` service as Compose resolves it (placeholder secrets)."""
+    env_file = tmp_path_factory.mktemp("compose") / "env"
+    names = ("DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "VAULT_DEV_ROOT_TOKEN")
+    env_file.write_text("".join(f"{name}=placeholder\n" for name in names))
+    config = run(
+        [
+            "docker-compose",
+            "--project-directory",
+            ROOT,
+            "--file",
+            ROOT / "compose.yaml",
+            "--env-file",
+            env_file,
+            "config",
+            "--format",
+            "json",
+        ],
+    )
+    return json.loads(config.stdout)["services"]["web"]
+
+
+@pytest.fixture(scope="session")
+def app_container(
+    image: str,
+    compose_web: dict,
+    make_database,
+    secret_id_file: Path,
+    openbao: OpenBaoServer,
+    fake_upstream: FakeOpenWeather,
+) -> Iterator[dict[str, str]]:
+    """The image wired as compose.yaml wires `web`: its environment as Compose resolves
+    it, with only the addresses of Postgres, OpenBao and the upstream moved to this
+    machine's loopback, and the AppRole secret ID mounted where vault-init leaves it.
+    Migrated first by the explicit step, as the stack's `migrate` service does."""
+    database, port = make_database(), free_port()
+    moved = {
+        "DATABASE_URL": database,
+        "VAULT_ADDR": openbao.addr,
+        "OPENWEATHER_BASE_URL": fake_upstream.base_url,
+        # Host network: each run on its own port rather than compose's port mapping.
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    }
+    environment = compose_web["environment"]
+    assert set(moved) - {"GUNICORN_BIND"} <= set(environment), "compose.yaml's web changed"
+    env = {**environment, **moved}
+    (creds,) = [v for v in compose_web["volumes"] if v["source"] == "vault-creds"]
+    assert env["VAULT_SECRET_ID_FILE"].startswith(creds["target"] + "/")
+    common = ["--network", "host", "--label", "weather-ci"]
+    common += [arg for item in env.items() for arg in ("--env", "=".join(item))]
+    podman("run", "--rm", *common, image, "python3", "manage.py", "migrate", "--no-input")
+    name = f"weather-ci-{secrets.token_hex(4)}"
+    podman(
+        "run",
+        "--detach",
+        "--name",
+        name,
+        *common,
+        # No systemd here to drive the periodic timer; `podman healthcheck run` still
+        # runs the image's HEALTHCHECK command on demand.
+        "--health-interval",
+        "disable",
+        "--volume",
+        f"{secret_id_file}:{env['VAULT_SECRET_ID_FILE']}:ro",
+        image,
+    )
+    try:
+        yield {"name": name, "url": f"http://127.0.0.1:{port}", "database": database}
+    finally:
+        podman("rm", "--force", name, check=False)

@@ -1,0 +1,86 @@
+"""scripts/ci/pipeline_rules.py passes on .gitlab-ci.yml and rejects broken copies.
+
+It runs gitlab-ci-local for a feature branch, a merge request, the default branch
+and a tag, and checks that every job runs a command .ci/run also runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline.support import ROOT, SCRIPTS, output, run
+
+NEEDED = (".gitlab-ci.yml", "Makefile", ".ci/run", "scripts/ci", "tests/pipeline")
+
+
+def check(directory: Path) -> tuple[int, str]:
+    result = run([sys.executable, SCRIPTS / "pipeline_rules.py", directory], check=False)
+    return result.returncode, output(result)
+
+
+def test_pipeline_runs_the_expected_jobs_per_ref_and_only_project_commands():
+    code, text = check(ROOT)
+    assert code == 0, text
+    assert "feature branch: build, integration, lint, unit\n" in text
+    assert "merge request: build, integration, lint, unit\n" in text
+    assert "default branch: build, integration, lint, release, unit\n" in text
+    assert "tag: build, integration, lint, release, unit\n" in text
+
+
+BROKEN = {
+    "release without rules runs on every branch": (
+        "  rules:\n    - if: $CI_COMMIT_TAG\n    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n",
+        "",
+        "feature branch: runs",
+    ),
+    "release only on tags": (
+        "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n  # Half",
+        "  # Half",
+        "default branch: runs",
+    ),
+    "build skipped on tags while unit needs it": (
+        "  needs: []\n  variables:\n    # Unprivileged",
+        "  needs: []\n  rules:\n    - if: $CI_COMMIT_BRANCH\n  variables:\n    # Unprivileged",
+        "build is when:never, but its needed by unit",
+    ),
+    "needs a job that does not exist": ("needs: [unit]", "needs: [unit-tests]", "unit-tests"),
+    "a stage that is not declared": ("  - integration\n  - release", "  - release", "integration"),
+    "release not waiting for the integration tests": (
+        "needs: [lint, build, unit, integration]",
+        "needs: [lint, build, unit]",
+        "release needs",
+    ),
+    "a job running tests inline": (
+        "    - scripts/ci/test-in-image unit\n",
+        "    - python3 -m pytest tests/unit\n",
+        "neither a make target nor a repo script",
+    ),
+    "a make target .ci/run never runs": (
+        "    - make lint-containers\n",
+        "    - make format\n",
+        "`make format` is not run by .ci/run",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=list(BROKEN))
+def test_broken_pipeline_is_rejected(case: str, tmp_path: Path):
+    old, new, expected = BROKEN[case]
+    for name in NEEDED:
+        source, target = ROOT / name, tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target)
+    pipeline = tmp_path / ".gitlab-ci.yml"
+    text = pipeline.read_text()
+    assert old in text, f"{old!r} is no longer in .gitlab-ci.yml: update this test"
+    pipeline.write_text(text.replace(old, new, 1))
+    code, report = check(tmp_path)
+    assert code != 0, f"pipeline_rules.py accepted a pipeline with {case}:\n{report}"
+    assert expected in report, f"rejected, but not for the expected reason ({expected}):\n{report}"

