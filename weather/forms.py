@@ -59,3 +59,9 @@ class WeatherQueryForm(forms.Form):
             text = " ".join(str(e) for e in errors)
             parts.append(text if field == "__all__" else f"{field}: {text}")
         return " ".join(parts)
+
+
+class PlaceSuggestionForm(forms.Form):
+    """The text typed so far in the search box; anything invalid means "no suggestions"."""
+
+    q = forms.CharField(required=True, max_length=MAX_QUERY_LENGTH, strip=True)
