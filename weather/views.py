@@ -8,7 +8,8 @@ from typing import Any
 
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -217,6 +218,15 @@ def api_places(request: HttpRequest) -> JsonResponse:
 def robots_txt(request: HttpRequest) -> HttpResponse:
     """Let crawlers index the pages, not the JSON API."""
     return HttpResponse("User-agent: *\nDisallow: /api/\n", content_type="text/plain")
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Point browsers asking for /favicon.ico (the admin, raw JSON) at the app's icon."""
+    # Not permanent: the static file's hashed name changes with each release.
+    response = redirect(static("weather/icons/01d.svg"))
+    patch_cache_control(response, max_age=24 * 3600)
+    return response
 
 
 @never_cache

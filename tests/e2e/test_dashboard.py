@@ -193,3 +193,21 @@ def test_pages_send_the_security_headers(page: Page):
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "same-origin"
     assert headers["x-frame-options"] == "DENY"
+
+
+def test_every_kind_of_page_loads_cleanly_under_the_policy(page: Page, watch):
+    pages = {
+        "/": 200,
+        "/?q=London": 200,
+        "/?lat=42.9837&lon=-81.2496": 200,
+        "/?q=Atlantis": 404,
+        "/?q=%21%21%21": 400,
+        "/admin/login/": 200,
+    }
+    for path, status in pages.items():
+        if status != 200:
+            watch.expect_status(path, status)
+        response = page.goto(path)
+        assert response.status == status, path
+        expect(page).to_have_title(re.compile(r"\w"))
+    # The checks that matter run when the page closes: no console error, no CSP violation.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 
 from tests.unit import payloads
@@ -193,3 +194,10 @@ def test_robots_txt_keeps_crawlers_off_the_api(client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     assert "Disallow: /api/" in response.content.decode()
+
+
+def test_favicon_ico_points_at_the_app_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/weather/icons/01d.svg"
+    assert finders.find("weather/icons/01d.svg")
