@@ -81,7 +81,7 @@ MIDDLEWARE = [
     # Directly after SecurityMiddleware, as whitenoise documents, so static files
     # skip the rest of the stack but still get the security headers.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Before anything that can answer early, so every page gets the policy header.
+    # Ahead of everything that can answer a page early (static files need no policy).
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
