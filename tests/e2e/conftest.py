@@ -221,6 +221,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_line(
             f"        performance in each run: {runs} (the median is judged)"
         )
+        for retry in result["retried"]:
+            terminalreporter.write_line(f"        run again after a Lighthouse error: {retry}")
         for category, audits in result["misses"].items():
             terminalreporter.write_line(f"        below the bar in {category}: {', '.join(audits)}")
     out = REPORTS / "lighthouse"
