@@ -33,10 +33,10 @@ def test_search_shows_the_weather_and_the_forecast_chart(page: Page):
     expect(page.locator(".temperature")).to_contain_text("°C")
     expect(page.get_by_role("img", name="Forecast chart")).to_be_visible()
     expect(page.locator(".days > li")).to_have_count(5)
+    screenshot(page, "result-desktop-light")
     # The chart's data is in a table too, for people who cannot see the chart.
     page.get_by_text("The forecast as a table").click()
     expect(page.locator(".chart-data tbody tr")).to_have_count(40)
-    screenshot(page, "result-desktop-light")
 
 
 def test_ambiguous_name_offers_the_others_and_picking_one_shows_it(page: Page):
