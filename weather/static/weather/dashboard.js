@@ -218,6 +218,16 @@
     });
 
     input.addEventListener("blur", close);
+
+    // Searching answers the question: a suggestion lookup still waiting would only
+    // cost an upstream call and race the search for the same name.
+    form.addEventListener("submit", function () {
+      window.clearTimeout(timer);
+      if (pending) {
+        pending.abort();
+      }
+      close();
+    });
   }
 
   /* --- my location ------------------------------------------------------------------- */
