@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -128,6 +129,20 @@ def _watch(page: Page, watch: PageWatch) -> None:
     page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
     page.on("response", on_response)
     page.on("requestfailed", on_failed)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, test against a database file, as the app runs, not Django's in-memory one.
+
+    The live server answers requests in parallel threads. An in-memory database shares
+    one cache between them and fails a busy write at once ("database table is locked");
+    a file gets the settings' WAL journal and busy timeout, so writers wait their turn.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("e2e-db") / "weather.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(path)
 
 
 @pytest.fixture(scope="session")

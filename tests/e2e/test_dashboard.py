@@ -7,8 +7,10 @@ request on any page it opened (see conftest.py).
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import screenshot
@@ -211,3 +213,28 @@ def test_every_kind_of_page_loads_cleanly_under_the_policy(page: Page, watch):
         assert response.status == status, path
         expect(page).to_have_title(re.compile(r"\w"))
     # The checks that matter run when the page closes: no console error, no CSP violation.
+
+
+def test_searching_cancels_a_pending_suggestion_lookup(page: Page, watch, fake_upstream):
+    # A slow upstream keeps the old page up past the debounce delay.
+    fake_upstream.latency = 0.5
+    watch.expect_status("/?q=Atlantis", 404)
+    asked = []
+    page.on("request", lambda request: "/api/places" in request.url and asked.append(request.url))
+    page.goto("/")
+    page.get_by_label("Place", exact=True).fill("Atlantis")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("alert")).to_contain_text("No place called “Atlantis” was found")
+    assert asked == []
+
+
+def test_visitors_arriving_together_all_get_answers(site, fake_upstream):
+    # Typing, searching and reloading overlap on a real site: page loads and suggestion
+    # lookups for the same name run at once and share the lease and cache tables.
+    fake_upstream.latency = 0.2
+    paths = ["/?q=Paris", "/api/places?q=Paris", "/?q=Paris&units=imperial"] * 3
+    with ThreadPoolExecutor(max_workers=len(paths)) as pool:
+        statuses = list(
+            pool.map(lambda path: requests.get(site + path, timeout=30).status_code, paths)
+        )
+    assert statuses == [200] * len(paths)
