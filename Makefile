@@ -13,9 +13,10 @@ PYTEST_ARGS ?=
 DEPLOY_CHECK_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=check-deploy-only-$$(head -c 48 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9') DJANGO_ALLOWED_HOSTS=weather.example.com
 
 .PHONY: help install run test unit integration lint format lock migrate superuser clean
+.PHONY: e2e lighthouse
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(INSTALLED): requirements/base.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,20 @@ $(INSTALLED): requirements/base.txt requirements/dev.txt
 	touch $@
 
 install: $(INSTALLED) ## Create .venv and install the pinned requirements
+
+# Browser checks need more than Python: Debian's chromium (apt-get, as root), Playwright
+# (pip) and Lighthouse (npm, pinned in package-lock.json). `make test` needs none of it.
+E2E_INSTALLED := $(VENV)/.installed-e2e
+NODE_INSTALLED := node_modules/.installed
+
+$(E2E_INSTALLED): $(INSTALLED) requirements/e2e.txt scripts/install-chromium.sh
+	scripts/install-chromium.sh
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/e2e.txt
+	touch $@
+
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
 run: $(INSTALLED) ## Serve the dashboard on http://127.0.0.1:8000 with a local Vault (Ctrl-C stops all)
 	$(BIN)/python scripts/devstack.py
@@ -35,6 +50,12 @@ unit: $(INSTALLED) ## Unit tests only (no network, no servers)
 
 integration: $(INSTALLED) ## Integration tests (real OpenBao, fake upstream over HTTP)
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+
+e2e: $(E2E_INSTALLED) ## Browser tests: Playwright drives Debian's Chromium against a live server
+	$(BIN)/python -m pytest tests/e2e -m "not lighthouse" $(PYTEST_ARGS)
+
+lighthouse: $(E2E_INSTALLED) $(NODE_INSTALLED) ## Lighthouse scores of the home and a result page
+	$(BIN)/python -m pytest tests/e2e -m lighthouse $(PYTEST_ARGS)
 
 lint: $(INSTALLED) ## ruff, formatting, migrations in sync, check --deploy
 	$(BIN)/ruff check .
@@ -49,6 +70,7 @@ format: $(INSTALLED) ## Apply ruff's fixes and formatting
 lock: $(INSTALLED) ## Re-pin requirements/*.txt from requirements/*.in
 	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe -o requirements/base.txt requirements/base.in
 	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe -o requirements/dev.txt requirements/dev.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe -o requirements/e2e.txt requirements/e2e.in
 
 migrate: $(INSTALLED) ## Apply migrations to the configured database
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate

@@ -11,19 +11,8 @@ from weather.models import Units
 class WeatherQueryForm(forms.Form):
     """A place name (``q``) or a point (``lat`` and ``lon``), plus units."""
 
-    q = forms.CharField(
-        label="Place",
-        required=False,
-        max_length=MAX_QUERY_LENGTH,
-        widget=forms.TextInput(
-            attrs={
-                "placeholder": "City, e.g. London or Springfield, IL, US",
-                "autocomplete": "off",
-                "autofocus": True,
-                "enterkeyhint": "search",
-            }
-        ),
-    )
+    # The page renders its own <input> for q (combobox attributes, hints, errors).
+    q = forms.CharField(label="Place", required=False, max_length=MAX_QUERY_LENGTH)
     units = forms.ChoiceField(choices=Units.choices, required=False, initial=Units.METRIC)
     lat = forms.FloatField(min_value=-90, max_value=90, required=False, widget=forms.HiddenInput)
     lon = forms.FloatField(min_value=-180, max_value=180, required=False, widget=forms.HiddenInput)
@@ -59,3 +48,9 @@ class WeatherQueryForm(forms.Form):
             text = " ".join(str(e) for e in errors)
             parts.append(text if field == "__all__" else f"{field}: {text}")
         return " ".join(parts)
+
+
+class PlaceSuggestionForm(forms.Form):
+    """The text typed so far in the search box; anything invalid means "no suggestions"."""
+
+    q = forms.CharField(required=True, max_length=MAX_QUERY_LENGTH, strip=True)

@@ -39,6 +39,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
+from django.db.models.aggregates import Sum
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -566,3 +567,59 @@ __all__ = [
     "weather_for",
     "weather_for_query",
 ]
+
+
+# --- suggestions and popular places (for the search box and the home page) ------------
+
+SUGGESTION_MIN_LENGTH = 2
+# Shorter prefixes match too many names for the geocoder to answer usefully.
+_UPSTREAM_SUGGESTION_MIN_LENGTH = 3
+
+
+def suggest_places(*, query: str, client: OpenWeatherClient, limit: int = 5) -> list[Place]:
+    """Return up to ``limit`` places for a half-typed name, known places first.
+
+    Known places (earlier geocoding answers whose query starts with the text, then
+    places whose name does) cost nothing. Only when none is known is the geocoder
+    asked, through ``find_places``, so its caches (negative answers included) and
+    the upstream budget apply; a failing upstream just means no suggestions.
+    """
+    key = normalise_query(query)[:MAX_QUERY_LENGTH]
+    if len(key) < SUGGESTION_MIN_LENGTH or not any(ch.isalnum() for ch in key):
+        return []
+    known = _known_places(key, limit)
+    if known or len(key) < _UPSTREAM_SUGGESTION_MIN_LENGTH:
+        return known
+    try:
+        return find_places(query=key, client=client)[:limit]
+    except PlaceNotFound:
+        return []
+    except _FALLBACK_ERRORS as exc:
+        logger.info("no suggestions for %r: %s", key, exc.code)
+        return []
+
+
+def popular_places(*, limit: int = 8) -> list[Place]:
+    """Return the places whose weather was looked up most, across all units and visitors."""
+    looked_up = Sum(F("lookups__hit_count") + F("lookups__fetch_count"))
+    return list(
+        Place.objects.annotate(looked_up=looked_up)
+        .filter(looked_up__gt=0)
+        .order_by("-looked_up", "name")[:limit]
+    )
+
+
+def _known_places(key: str, limit: int) -> list[Place]:
+    """Places from cached geocoding answers starting with ``key``, then by name prefix."""
+    answers = GeocodeQuery.objects.filter(query__startswith=key).order_by("-hit_count", "query")
+    matches = (
+        GeocodeMatch.objects.filter(query__in=answers[: limit * 2])
+        .select_related("place", "query")
+        .order_by("-query__hit_count", "query__query", "rank")
+    )
+    places = [match.place for match in matches]
+    places += Place.objects.filter(name__istartswith=key).order_by("name", "country")[: limit * 2]
+    return _unique(places)[:limit]
+
+
+__all__ += ["popular_places", "suggest_places"]

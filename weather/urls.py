@@ -9,6 +9,9 @@ app_name = "weather"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("api/weather", views.api_weather, name="api-weather"),
+    path("api/places", views.api_places, name="api-places"),
+    path("robots.txt", views.robots_txt, name="robots-txt"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
 ]

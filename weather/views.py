@@ -10,11 +10,13 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from weather import lookups
+from weather import lookups, preferences
 from weather.clients.openweather import (
     BudgetExhausted,
     InvalidApiKey,
@@ -22,7 +24,7 @@ from weather.clients.openweather import (
     PlaceNotFound,
     UpstreamRateLimited,
 )
-from weather.forms import WeatherQueryForm
+from weather.forms import PlaceSuggestionForm, WeatherQueryForm
 from weather.models import Place, Units
 from weather.vault import VaultError, api_keys
 
@@ -35,6 +37,9 @@ UNIT_LABELS = {
     Units.STANDARD: {"temperature": "K", "speed": "m/s"},
 }
 SEARCH_PARAMS = ("q", "lat", "lon")
+# The page's toggle offers the two scales people use; "standard" (K) stays in the API.
+UNIT_CHOICES = ((Units.METRIC.value, "°C"), (Units.IMPERIAL.value, "°F"))
+EXAMPLE_PLACES = ("London", "New York", "Tokyo", "São Paulo", "Cape Town")
 
 
 STALE_REASONS = {
@@ -82,16 +87,39 @@ def _lookup(form: WeatherQueryForm) -> lookups.WeatherReport:
     return lookups.weather_for_query(query=data["q"], units=data["units"], client=client)
 
 
+def _page(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """Render the dashboard with what every state of it shows."""
+    keep = [(name, request.GET[name]) for name in SEARCH_PARAMS if request.GET.get(name)]
+    context = {
+        "keep": keep,
+        "unit_choices": UNIT_CHOICES,
+        "units": preferences.preferred_units(request),
+        "recents": preferences.recent_places(request),
+        "popular": lookups.popular_places(limit=8) if "report" not in context else [],
+        "examples": EXAMPLE_PLACES,
+        "max_query_length": lookups.MAX_QUERY_LENGTH,
+        **context,
+    }
+    return render(request, "weather/dashboard.html", context, status=status)
+
+
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The search page, and the weather for the place searched."""
+    """The search page, and the weather for the place searched, in the visitor's units."""
+    chosen = request.GET.get("units")
+    if chosen in Units.values:
+        # An explicit choice (the toggle, or a shared link) becomes the visitor's preference.
+        preferences.remember_units(request, chosen)
+    params = request.GET.copy()
+    if not chosen:
+        params["units"] = preferences.preferred_units(request)
     if not any(name in request.GET for name in SEARCH_PARAMS):
-        return render(request, "weather/dashboard.html", {"form": WeatherQueryForm()})
+        return _page(request, {"form": WeatherQueryForm()})
 
-    form = WeatherQueryForm(request.GET)
+    form = WeatherQueryForm(params)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
-        return render(request, "weather/dashboard.html", context, status=400)
+        return _page(request, context, status=400)
     try:
         report = _lookup(form)
     except (OpenWeatherError, VaultError) as exc:
@@ -100,11 +128,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             form.add_error("q" if not form.is_point else None, message)
         else:
             context["service_error"] = message
-        response = render(request, "weather/dashboard.html", context, status=status)
+        response = _page(request, context, status=status)
         if retry_after is not None:
             response["Retry-After"] = str(retry_after)
         return response
 
+    preferences.remember_place(request, report.place)
     context.update(
         report=report,
         days=lookups.daily_summaries(report.forecast),
@@ -114,7 +143,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         observed=lookups.local_time(report.current.observed_at, report.current.timezone_offset),
         stale_reason=STALE_REASONS.get(report.stale_reason, "the weather service failed"),
     )
-    return render(request, "weather/dashboard.html", context)
+    return _page(request, context)
 
 
 def _place_json(place: Place) -> dict[str, Any]:
@@ -183,6 +212,39 @@ def _encoded_document(report: lookups.WeatherReport) -> bytes:
     """The JSON body of a fresh report, encoded once: a memoised report is asked for again
     and again within WEATHER_MEMO_SECONDS, and encoding is most of a cached hit's cost."""
     return json.dumps(_document(report), cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+
+
+@require_GET
+def api_places(request: HttpRequest) -> JsonResponse:
+    """Places matching a half-typed name, for the search box; junk gets an empty list."""
+    form = PlaceSuggestionForm(request.GET)
+    places = []
+    if form.is_valid():
+        places = lookups.suggest_places(
+            query=form.cleaned_data["q"], client=lookups.default_client()
+        )
+    response = JsonResponse(
+        {"places": [_place_json(place) for place in places]},
+        json_dumps_params={"ensure_ascii": False},
+    )
+    # Suggestions change only with the geocoding cache; a minute spares repeated keystrokes.
+    patch_cache_control(response, max_age=60)
+    return response
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    """Let crawlers index the pages, not the JSON API."""
+    return HttpResponse("User-agent: *\nDisallow: /api/\n", content_type="text/plain")
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Point browsers asking for /favicon.ico (the admin, raw JSON) at the app's icon."""
+    # Not permanent: the static file's hashed name changes with each release.
+    response = redirect(static("weather/icons/01d.svg"))
+    patch_cache_control(response, max_age=24 * 3600)
+    return response
 
 
 @never_cache

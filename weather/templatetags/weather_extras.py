@@ -6,6 +6,9 @@ import re
 
 from django import template
 
+from weather.charts import forecast_chart as build_forecast_chart
+from weather.lookups import WeatherReport
+
 register = template.Library()
 
 _ICON = re.compile(r"^(0[1-4]|09|1[013]|50)[dn]$")
@@ -40,3 +43,18 @@ def utc_offset(seconds: int) -> str:
 def percent(fraction: float) -> str:
     """Format 0.42 as "42 %"."""
     return f"{round(float(fraction) * 100)} %"
+
+
+@register.filter
+def signed(value: float) -> str:
+    """Round to a whole number, written with a true minus sign (U+2212) below zero."""
+    return f"{round(float(value)):d}".replace("-", "−")
+
+
+@register.inclusion_tag("weather/_forecast_chart.html")
+def forecast_chart(report: WeatherReport, labels: dict[str, str]) -> dict[str, object]:
+    """Draw the 5-day forecast as inline SVG, with a table of the same data."""
+    return {
+        "chart": build_forecast_chart(forecast=report.forecast, current=report.current),
+        "labels": labels,
+    }

@@ -1,0 +1,270 @@
+/* Enhancements for the dashboard; every feature here also works without it.
+ *
+ * - Suggestions while typing: an ARIA 1.2 combobox over GET /api/places, debounced,
+ *   navigable with the arrow keys, Enter and Escape. Without it the form still searches,
+ *   and the result page lists the other places with the same name.
+ * - "Use my location": the browser's geolocation, then the weather at that point.
+ * - A busy state on the search button while the next page loads.
+ *
+ * Loaded with `defer` from the app's own origin; nothing inline, so a strict
+ * Content-Security-Policy holds.
+ */
+(function () {
+  "use strict";
+
+  var DEBOUNCE_MS = 250;
+  var MIN_LENGTH = 2;
+
+  var form = document.querySelector("form.search");
+  if (!form) {
+    return;
+  }
+  var input = form.querySelector("input[name=q]");
+  var status = document.getElementById("search-status");
+
+  function say(message, isError) {
+    if (!status) {
+      return;
+    }
+    status.textContent = message;
+    status.classList.toggle("is-error", Boolean(isError));
+  }
+
+  function pageUrl(params) {
+    var url = new URL(form.action, window.location.href);
+    Object.keys(params).forEach(function (name) {
+      url.searchParams.set(name, params[name]);
+    });
+    return url.toString();
+  }
+
+  function busy(element, on) {
+    if (on) {
+      element.setAttribute("aria-busy", "true");
+    } else {
+      element.removeAttribute("aria-busy");
+    }
+  }
+
+  /* --- busy state while the next page loads ----------------------------------------- */
+  form.addEventListener("submit", function () {
+    busy(form, true);
+  });
+  // Coming back through the history shows the page as it was left, busy spinner included.
+  window.addEventListener("pageshow", function () {
+    busy(form, false);
+  });
+
+  /* --- suggestions while typing ------------------------------------------------------ */
+  function setUpSuggestions() {
+    var endpoint = form.getAttribute("data-suggest-url");
+    if (!input || !endpoint || !window.fetch) {
+      return;
+    }
+    var list = document.createElement("ul");
+    list.id = "suggestions";
+    list.className = "suggestions";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "Suggested places");
+    list.hidden = true;
+    input.parentNode.appendChild(list);
+
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-controls", list.id);
+    input.setAttribute("aria-expanded", "false");
+
+    var options = [];
+    var active = -1;
+    var timer = null;
+    var pending = null;
+    var shownFor = "";
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+
+    function open() {
+      if (options.length) {
+        list.hidden = false;
+        input.setAttribute("aria-expanded", "true");
+      }
+    }
+
+    function highlight(index) {
+      options.forEach(function (option, i) {
+        option.setAttribute("aria-selected", i === index ? "true" : "false");
+      });
+      active = index;
+      if (index >= 0) {
+        input.setAttribute("aria-activedescendant", options[index].id);
+        options[index].scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+
+    function choose(option) {
+      input.value = option.getAttribute("data-label");
+      close();
+      busy(form, true);
+      window.location.assign(option.getAttribute("data-href"));
+    }
+
+    function render(places, text) {
+      list.textContent = "";
+      options = places.map(function (place, i) {
+        var option = document.createElement("li");
+        option.id = "suggestion-" + i;
+        option.setAttribute("role", "option");
+        option.setAttribute("aria-selected", "false");
+        option.setAttribute("data-href", pageUrl({ lat: place.lat, lon: place.lon }));
+        option.setAttribute("data-label", place.label);
+        var name = document.createElement("span");
+        name.className = "name";
+        name.textContent = place.name;
+        var where = document.createElement("span");
+        where.className = "where";
+        where.textContent = [place.state, place.country].filter(Boolean).join(", ");
+        option.appendChild(name);
+        option.appendChild(where);
+        // mousedown, not click: it fires before the input loses focus and closes the list.
+        option.addEventListener("mousedown", function (event) {
+          event.preventDefault();
+          choose(option);
+        });
+        list.appendChild(option);
+        return option;
+      });
+      shownFor = text;
+      active = -1;
+      if (options.length) {
+        open();
+        say(
+          options.length === 1
+            ? "1 suggestion. Use the arrow keys to choose."
+            : options.length + " suggestions. Use the arrow keys to choose."
+        );
+      } else {
+        close();
+        say("");
+      }
+    }
+
+    function lookUp() {
+      var text = input.value.trim();
+      if (text.length < MIN_LENGTH) {
+        render([], "");
+        return;
+      }
+      if (text === shownFor) {
+        open();
+        return;
+      }
+      if (pending) {
+        pending.abort();
+      }
+      pending = new AbortController();
+      var url = new URL(endpoint, window.location.href);
+      url.searchParams.set("q", text);
+      fetch(url.toString(), { headers: { Accept: "application/json" }, signal: pending.signal })
+        .then(function (response) {
+          return response.ok ? response.json() : { places: [] };
+        })
+        .then(function (body) {
+          // A slow answer for text the visitor has since changed is dropped.
+          if (input.value.trim() === text) {
+            render(body.places || [], text);
+          }
+        })
+        .catch(function (error) {
+          if (error.name !== "AbortError") {
+            render([], "");
+          }
+        });
+    }
+
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(lookUp, DEBOUNCE_MS);
+    });
+
+    input.addEventListener("keydown", function (event) {
+      var isOpen = !list.hidden;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (!options.length) {
+          return;
+        }
+        event.preventDefault();
+        open();
+        var step = event.key === "ArrowDown" ? 1 : -1;
+        var next = active + step;
+        if (next >= options.length) {
+          next = 0;
+        } else if (next < 0) {
+          next = options.length - 1;
+        }
+        highlight(next);
+      } else if (event.key === "Enter" && isOpen && active >= 0) {
+        event.preventDefault();
+        choose(options[active]);
+      } else if (event.key === "Escape" && isOpen) {
+        event.preventDefault();
+        close();
+      }
+    });
+
+    input.addEventListener("blur", close);
+
+    // Searching answers the question: a suggestion lookup still waiting would only
+    // cost an upstream call and race the search for the same name.
+    form.addEventListener("submit", function () {
+      window.clearTimeout(timer);
+      if (pending) {
+        pending.abort();
+      }
+      close();
+    });
+  }
+
+  /* --- my location ------------------------------------------------------------------- */
+  function setUpLocation() {
+    var button = form.querySelector("[data-locate]");
+    if (!button || !("geolocation" in navigator)) {
+      return;
+    }
+    var reasons = {
+      1: "You declined to share your location. Type a place name instead.",
+      2: "Your location is not available right now. Type a place name instead.",
+      3: "Finding your location took too long. Try again, or type a place name.",
+    };
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      busy(button, true);
+      say("Finding your location…");
+      navigator.geolocation.getCurrentPosition(
+        function (position) {
+          // Two decimals (about 1 km) are plenty for weather, and share one cached lookup.
+          say("Found you. Loading the weather there…");
+          window.location.assign(
+            pageUrl({
+              lat: position.coords.latitude.toFixed(2),
+              lon: position.coords.longitude.toFixed(2),
+            })
+          );
+        },
+        function (error) {
+          busy(button, false);
+          say(reasons[error.code] || reasons[2], true);
+        },
+        { timeout: 15000, maximumAge: 600000 }
+      );
+    });
+  }
+
+  setUpSuggestions();
+  setUpLocation();
+})();
