@@ -128,9 +128,12 @@ class OpenBaoServer:
     @property
     def unseal_key(self) -> str:
         """The dev server's single unseal key, which it prints once it is up."""
-        match = re.search(r"Unseal Key: (\S+)", self.log_text())
-        if not match:
-            raise RuntimeError("OpenBao has not printed its unseal key")
+        # The dev server prints its banner a moment after it starts answering.
+        deadline = time.monotonic() + 15
+        while not (match := re.search(r"Unseal Key: (\S+)", self.log_text())):
+            if time.monotonic() > deadline:
+                raise RuntimeError("OpenBao has not printed its unseal key")
+            time.sleep(0.1)
         return match.group(1)
 
     def root_client(self) -> hvac.Client:
