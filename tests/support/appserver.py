@@ -20,6 +20,7 @@ from pathlib import Path
 import requests
 
 from tests.support.openbao import free_port
+from tests.support.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -139,13 +140,7 @@ class AppServer:
         raise RuntimeError(f"gunicorn did not answer in {timeout} s:\n{self.log_text()}")
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=10)
+        stop_process(self._process, grace=15)
         self._process = None
         if getattr(self, "_log", None):
             self._log.close()

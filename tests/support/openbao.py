@@ -22,6 +22,8 @@ from pathlib import Path
 import hvac
 import requests
 
+from tests.support.processes import stop_process
+
 ROOT_TOKEN = "root"  # a dev server's root token; never used by the app itself
 
 
@@ -97,13 +99,7 @@ class OpenBaoServer:
 
     def stop(self) -> None:
         """Stop the server; everything it held is gone."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=10)
+        stop_process(self._process, grace=10)
         self._process = None
         if getattr(self, "_log", None):
             self._log.close()
