@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: fresh in-memory caches, and the real servers on loopback."""
+"""Fixtures shared by every test: fresh per-process caches, and the real servers on loopback."""
 
 from __future__ import annotations
 
@@ -9,20 +9,27 @@ import pytest
 from tests.fakes.openweather import FakeOpenWeather
 from tests.support.appserver import collect_static
 from tests.support.openbao import OpenBaoServer, seed_weather_key
-from weather.lookups import default_client
+from weather import documents, hits, reports, upstream
 from weather.vault import api_keys
 
 API_KEY = "owm-test-key-5f1c2a9e7b"  # what the fake upstream accepts
 
 
+def reset_process_caches() -> None:
+    """Forget everything a worker keeps in memory: key, client, memo, encoded bodies, hits."""
+    api_keys.cache_clear()
+    upstream.reset_client()
+    reports.clear_memo()
+    documents.clear_encoded()
+    hits.discard()
+
+
 @pytest.fixture(autouse=True)
-def fresh_key_cache() -> Iterator[None]:
-    """Each test starts with no API key in memory and a new client, as a new worker would."""
-    api_keys.cache_clear()
-    default_client.cache_clear()
+def fresh_process_caches() -> Iterator[None]:
+    """Each test starts with nothing in process memory, as a new worker would."""
+    reset_process_caches()
     yield
-    api_keys.cache_clear()
-    default_client.cache_clear()
+    reset_process_caches()
 
 
 @pytest.fixture(scope="session")

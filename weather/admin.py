@@ -9,13 +9,13 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.html import format_html
 
-from weather import lookups
 from weather.budget import calls_today
 from weather.clients.openweather import OpenWeatherError
 from weather.models import GeocodeMatch, GeocodeQuery, Place, UpstreamUsage, WeatherLookup
+from weather.reports import refresh
+from weather.upstream import default_client
 from weather.vault import VaultError
 
 
@@ -77,16 +77,16 @@ class WeatherLookupAdmin(admin.ModelAdmin):
 
     @admin.action(description="Expire now (next request fetches again)")
     def expire_now(self, request: HttpRequest, queryset: QuerySet[WeatherLookup]) -> None:
-        count = lookups.expire(lookups=queryset)
+        count = queryset.expire_now()
         self.message_user(request, f"Expired {count} lookup(s).", messages.SUCCESS)
 
     @admin.action(description="Refresh now from OpenWeather")
     def refresh_now(self, request: HttpRequest, queryset: QuerySet[WeatherLookup]) -> None:
-        client = lookups.default_client()
+        client = default_client()
         done, failed = 0, []
         for lookup in queryset.select_related("place"):
             try:
-                lookups.refresh(lookup=lookup, client=client)
+                refresh(lookup=lookup, client=client)
                 done += 1
             except (OpenWeatherError, VaultError) as exc:
                 failed.append(f"{lookup}: {exc}")
@@ -131,11 +131,11 @@ class GeocodeQueryAdmin(admin.ModelAdmin):
 
     @admin.display(boolean=True, description="fresh")
     def fresh(self, obj: GeocodeQuery) -> bool:
-        return obj.expires_at > timezone.now()
+        return obj.is_fresh()
 
     @admin.action(description="Expire now (next search asks the geocoder again)")
     def expire_now(self, request: HttpRequest, queryset: QuerySet[GeocodeQuery]) -> None:
-        count = queryset.update(expires_at=timezone.now())
+        count = queryset.expire_now()
         self.message_user(request, f"Expired {count} query(ies).", messages.SUCCESS)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from weather.lookups import MAX_QUERY_LENGTH
-from weather.models import Units
+from weather.places import MAX_QUERY_LENGTH
+from weather.units import Units
 
 
 class WeatherQueryForm(forms.Form):

@@ -46,6 +46,12 @@ def flush() -> None:
     _write(batch)
 
 
+def discard() -> None:
+    """Drop every pending count without writing it (a test's fresh start)."""
+    with _lock:
+        _pending.clear()
+
+
 def _write(batch: dict[tuple[type[Model], int], int]) -> None:
     for (model, pk), count in batch.items():
         try:

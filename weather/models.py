@@ -7,15 +7,12 @@ workers share lives here rather than in process memory.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Self, TypeVar
 
 from django.db import models
 from django.utils import timezone
 
-
-class Units(models.TextChoices):
-    METRIC = "metric", "Metric (°C, m/s)"
-    IMPERIAL = "imperial", "Imperial (°F, mph)"
-    STANDARD = "standard", "Standard (K, m/s)"
+from weather.units import Units
 
 
 class Place(models.Model):
@@ -44,24 +41,52 @@ class Place(models.Model):
         return ", ".join(part for part in (self.name, self.state, self.country) if part)
 
 
-class ExpiringQuerySet(models.QuerySet):
-    def fresh(self, now: datetime | None = None) -> ExpiringQuerySet:
+_Row = TypeVar("_Row", bound="ExpiringModel")
+
+
+class ExpiringQuerySet(models.QuerySet[_Row]):
+    """Rows by freshness: the one place that knows what "fresh" means."""
+
+    def fresh(self, now: datetime | None = None) -> Self:
         return self.filter(expires_at__gt=now or timezone.now())
 
-    def expired(self, now: datetime | None = None) -> ExpiringQuerySet:
+    def expired(self, now: datetime | None = None) -> Self:
         return self.filter(expires_at__lte=now or timezone.now())
 
+    def expire_now(self) -> int:
+        """Mark the rows expired now, so the next request fetches them; return how many."""
+        return self.update(expires_at=timezone.now())
 
-class GeocodeQuery(models.Model):
+
+class ExpiringModel(models.Model):
+    """A row that is valid until ``expires_at`` (indexed, so purging and filtering are cheap)."""
+
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = ExpiringQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def is_fresh(self, now: datetime | None = None) -> bool:
+        return self.expires_at > (now or timezone.now())
+
+
+class CachedAnswer(ExpiringModel):
+    """An upstream answer kept until ``expires_at``, with when it was fetched and its hits."""
+
+    fetched_at = models.DateTimeField()
+    hit_count = models.PositiveIntegerField(default=0, help_text="Requests served from cache")
+
+    class Meta:
+        abstract = True
+
+
+class GeocodeQuery(CachedAnswer):
     """What the geocoder answered for one normalised query; no places means "not found"."""
 
     query = models.CharField(max_length=100, unique=True)
     places = models.ManyToManyField(Place, through="GeocodeMatch", related_name="queries")
-    fetched_at = models.DateTimeField()
-    expires_at = models.DateTimeField(db_index=True)
-    hit_count = models.PositiveIntegerField(default=0)
-
-    objects = ExpiringQuerySet.as_manager()
 
     class Meta:
         verbose_name = "geocoding query"
@@ -89,18 +114,13 @@ class GeocodeMatch(models.Model):
         return f"#{self.rank} {self.place}"
 
 
-class WeatherLookup(models.Model):
+class WeatherLookup(CachedAnswer):
     """Current weather and forecast for a place in some units, valid until ``expires_at``."""
 
     place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="lookups")
     units = models.CharField(max_length=8, choices=Units.choices)
     payload = models.JSONField(help_text="Current conditions and the 3-hourly forecast")
-    fetched_at = models.DateTimeField()
-    expires_at = models.DateTimeField(db_index=True)
-    hit_count = models.PositiveIntegerField(default=0, help_text="Requests served from cache")
     fetch_count = models.PositiveIntegerField(default=0, help_text="Upstream fetches")
-
-    objects = ExpiringQuerySet.as_manager()
 
     class Meta:
         ordering = ["-fetched_at"]
@@ -111,11 +131,8 @@ class WeatherLookup(models.Model):
     def __str__(self) -> str:
         return f"{self.place.label} ({self.units})"
 
-    def is_fresh(self, now: datetime | None = None) -> bool:
-        return self.expires_at > (now or timezone.now())
 
-
-class Lease(models.Model):
+class Lease(ExpiringModel):
     """The right to refresh one cache key, held by one request in the whole fleet.
 
     Taken with an atomic insert or a conditional update (works the same on SQLite and
@@ -124,9 +141,6 @@ class Lease(models.Model):
 
     key = models.CharField(max_length=200, primary_key=True)
     holder = models.CharField(max_length=32)
-    expires_at = models.DateTimeField(db_index=True)
-
-    objects = ExpiringQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.key} until {self.expires_at:%H:%M:%S}"

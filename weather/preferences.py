@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass
 
 from django.http import HttpRequest
 
-from weather.models import Place, Units
+from weather.models import Place
+from weather.units import Units
 
 UNITS_KEY = "weather:units"
 RECENTS_KEY = "weather:recent_places"

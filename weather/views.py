@@ -1,13 +1,10 @@
-"""Thin views: validate the query, call one lookup function, render; map errors to statuses."""
+"""Thin views: validate the query, call one service function, render; map errors to statuses."""
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -16,7 +13,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from weather import lookups, preferences
+from weather import preferences
 from weather.clients.openweather import (
     BudgetExhausted,
     InvalidApiKey,
@@ -24,18 +21,18 @@ from weather.clients.openweather import (
     PlaceNotFound,
     UpstreamRateLimited,
 )
+from weather.documents import UNIT_LABELS, encoded_report, place_document
 from weather.forms import PlaceSuggestionForm, WeatherQueryForm
-from weather.models import Place, Units
+from weather.places import MAX_QUERY_LENGTH, popular_places, suggest_places
+from weather.reports import WeatherReport, weather_at, weather_for_query
+from weather.summaries import daily_summaries, local_time
+from weather.units import Units
+from weather.upstream import default_client
 from weather.vault import VaultError, api_keys
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 60
-UNIT_LABELS = {
-    Units.METRIC: {"temperature": "°C", "speed": "m/s"},
-    Units.IMPERIAL: {"temperature": "°F", "speed": "mph"},
-    Units.STANDARD: {"temperature": "K", "speed": "m/s"},
-}
 SEARCH_PARAMS = ("q", "lat", "lon")
 # The page's toggle offers the two scales people use; "standard" (K) stays in the API.
 UNIT_CHOICES = ((Units.METRIC.value, "°C"), (Units.IMPERIAL.value, "°F"))
@@ -77,14 +74,12 @@ def _failure(exc: OpenWeatherError | VaultError) -> tuple[int, str, str, int | N
     return 503, exc.code, message, RETRY_AFTER_SECONDS
 
 
-def _lookup(form: WeatherQueryForm) -> lookups.WeatherReport:
+def _lookup(form: WeatherQueryForm) -> WeatherReport:
     data = form.cleaned_data
-    client = lookups.default_client()
+    client = default_client()
     if form.is_point:
-        return lookups.weather_at(
-            lat=data["lat"], lon=data["lon"], units=data["units"], client=client
-        )
-    return lookups.weather_for_query(query=data["q"], units=data["units"], client=client)
+        return weather_at(lat=data["lat"], lon=data["lon"], units=data["units"], client=client)
+    return weather_for_query(query=data["q"], units=data["units"], client=client)
 
 
 def _page(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -95,9 +90,9 @@ def _page(request: HttpRequest, context: dict[str, Any], status: int = 200) -> H
         "unit_choices": UNIT_CHOICES,
         "units": preferences.preferred_units(request),
         "recents": preferences.recent_places(request),
-        "popular": lookups.popular_places(limit=8) if "report" not in context else [],
+        "popular": popular_places(limit=8) if "report" not in context else [],
         "examples": EXAMPLE_PLACES,
-        "max_query_length": lookups.MAX_QUERY_LENGTH,
+        "max_query_length": MAX_QUERY_LENGTH,
         **context,
     }
     return render(request, "weather/dashboard.html", context, status=status)
@@ -136,25 +131,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     preferences.remember_place(request, report.place)
     context.update(
         report=report,
-        days=lookups.daily_summaries(report.forecast),
+        days=daily_summaries(report.forecast),
         labels=UNIT_LABELS[report.units],
-        sunrise=lookups.local_time(report.current.sunrise, report.current.timezone_offset),
-        sunset=lookups.local_time(report.current.sunset, report.current.timezone_offset),
-        observed=lookups.local_time(report.current.observed_at, report.current.timezone_offset),
+        sunrise=local_time(report.current.sunrise, report.current.timezone_offset),
+        sunset=local_time(report.current.sunset, report.current.timezone_offset),
+        observed=local_time(report.current.observed_at, report.current.timezone_offset),
         stale_reason=STALE_REASONS.get(report.stale_reason, "the weather service failed"),
     )
     return _page(request, context)
-
-
-def _place_json(place: Place) -> dict[str, Any]:
-    return {
-        "name": place.name,
-        "state": place.state,
-        "country": place.country,
-        "lat": float(place.lat),
-        "lon": float(place.lon),
-        "label": place.label,
-    }
 
 
 def _error(
@@ -167,7 +151,7 @@ def _error(
 
 
 @require_GET
-def api_weather(request: HttpRequest) -> JsonResponse:
+def api_weather(request: HttpRequest) -> HttpResponse:
     """The same data as the page, as JSON."""
     form = WeatherQueryForm(request.GET)
     if not form.is_valid():
@@ -178,40 +162,7 @@ def api_weather(request: HttpRequest) -> JsonResponse:
     except (OpenWeatherError, VaultError) as exc:
         return _error(*_failure(exc))
 
-    if report.is_stale:
-        document = _document(report)
-        document.update(
-            age_seconds=int(report.age.total_seconds()), stale_reason=report.stale_reason
-        )
-        return JsonResponse(document, json_dumps_params={"ensure_ascii": False})
-    return HttpResponse(_encoded_document(report), content_type="application/json")
-
-
-def _document(report: lookups.WeatherReport) -> dict[str, Any]:
-    # vars(), not dataclasses.asdict(): these dataclasses are flat, and asdict's deep
-    # copies cost more than the rest of a cached response.
-    return {
-        "place": _place_json(report.place),
-        "units": report.units,
-        "unit_labels": UNIT_LABELS[report.units],
-        "current": vars(report.current),
-        "forecast": {
-            "timezone_offset": report.forecast.timezone_offset,
-            "steps": [vars(step) for step in report.forecast.steps],
-            "daily": [vars(day) for day in lookups.daily_summaries(report.forecast)],
-        },
-        "alternatives": [_place_json(place) for place in report.alternatives],
-        "source": report.source,
-        "fetched_at": report.fetched_at.isoformat(),
-        "expires_at": report.expires_at.isoformat(),
-    }
-
-
-@functools.lru_cache(maxsize=256)
-def _encoded_document(report: lookups.WeatherReport) -> bytes:
-    """The JSON body of a fresh report, encoded once: a memoised report is asked for again
-    and again within WEATHER_MEMO_SECONDS, and encoding is most of a cached hit's cost."""
-    return json.dumps(_document(report), cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+    return HttpResponse(encoded_report(report), content_type="application/json")
 
 
 @require_GET
@@ -220,11 +171,9 @@ def api_places(request: HttpRequest) -> JsonResponse:
     form = PlaceSuggestionForm(request.GET)
     places = []
     if form.is_valid():
-        places = lookups.suggest_places(
-            query=form.cleaned_data["q"], client=lookups.default_client()
-        )
+        places = suggest_places(query=form.cleaned_data["q"], client=default_client())
     response = JsonResponse(
-        {"places": [_place_json(place) for place in places]},
+        {"places": [place_document(place) for place in places]},
         json_dumps_params={"ensure_ascii": False},
     )
     # Suggestions change only with the geocoding cache; a minute spares repeated keystrokes.

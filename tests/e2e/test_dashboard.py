@@ -14,7 +14,6 @@ import requests
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import screenshot
-from weather import lookups
 from weather.models import WeatherLookup
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -117,7 +116,7 @@ def test_stale_notice_when_the_upstream_is_failing(page: Page, fake_upstream):
     page.goto("/?q=Reykjav%C3%ADk")
     expect(page.locator(".banner-stale")).to_have_count(0)
 
-    lookups.expire(lookups=WeatherLookup.objects.all())
+    WeatherLookup.objects.expire_now()
     fake_upstream.fail(500)
     page.reload()
 

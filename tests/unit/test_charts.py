@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.unit.test_lookups import conditions, forecast
+from tests.factories import conditions, forecast
 from weather import charts
 
 START = 1764147600  # 2025-11-26 09:00 UTC, the first step of the test forecast

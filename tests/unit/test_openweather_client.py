@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 import requests
@@ -241,3 +242,19 @@ def test_urllib3_debug_lines_do_not_carry_the_key(caplog):
     )
     assert KEY not in caplog.text
     assert "appid=***" in caplog.text
+
+
+def test_a_spent_time_budget_sends_nothing(client, transport):
+    transport.register_uri("GET", WEATHER, json=CURRENT_BODY)
+    with pytest.raises(UpstreamUnavailable, match="time budget"):
+        client.current(lat=1, lon=2, units="metric", deadline=time.monotonic() - 1)
+    assert transport.call_count == 0
+
+
+def test_timeouts_shrink_to_the_time_left(client, transport):
+    transport.register_uri("GET", WEATHER, status_code=500)
+    with pytest.raises(UpstreamUnavailable):
+        client.current(lat=1, lon=2, units="metric", deadline=time.monotonic() + 1)
+    connect, read = transport.last_request.timeout
+    assert read <= 1
+    assert connect <= 1

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from tests.unit.test_lookups import FakeClient
-from weather import leases, lookups
+from tests.fakes.client import FakeClient
+from weather import leases, places, reports
 from weather.models import GeocodeQuery, Lease, WeatherLookup
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +25,8 @@ def purge(*args: str) -> str:
 def test_only_lookups_too_old_to_serve_are_deleted(settings):
     settings.WEATHER_STALE_MAX = 3600
     client = FakeClient()
-    lookups.weather_for_query(query="London", units="metric", client=client)
-    lookups.weather_for_query(query="London", units="imperial", client=client)
+    reports.weather_for_query(query="London", units="metric", client=client)
+    reports.weather_for_query(query="London", units="imperial", client=client)
     long_ago = timezone.now() - timedelta(hours=2)
     WeatherLookup.objects.filter(units="metric").update(fetched_at=long_ago, expires_at=long_ago)
     assert "Deleted 1 lookups" in purge()
@@ -34,7 +34,7 @@ def test_only_lookups_too_old_to_serve_are_deleted(settings):
 
 
 def test_expired_geocoding_answers_and_lapsed_leases_go():
-    lookups.find_places(query="London", client=FakeClient())
+    places.find_places(query="London", client=FakeClient())
     GeocodeQuery.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     leases.acquire("lapsed", ttl=60)
     leases.acquire("live", ttl=60)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 import requests
+from django.utils import timezone
 
 from tests.unit.conftest import STUB_KEY, UPSTREAM, VAULT
+from weather.models import WeatherLookup
+from weather.vault import api_keys
 
 pytestmark = pytest.mark.django_db
 
 PAGE, API = "/", "/api/weather"
+WEATHER_URL = re.compile(rf"{re.escape(UPSTREAM)}/data/2\.5/weather\?.*")
 
 
 def test_home_page_shows_the_search_form_and_calls_nothing(client, stubbed_services):
@@ -158,7 +163,7 @@ def test_odd_queries_are_looked_up_and_reflected_escaped(client, stubbed_service
 
 def test_upstream_failure_is_503_with_retry_after(client, stubbed_services):
     stubbed_services.get(
-        re.compile(rf"{re.escape(UPSTREAM)}/data/2\.5/weather\?.*"),
+        WEATHER_URL,
         status_code=500,
         json={"cod": "500", "message": "Internal error"},
     )
@@ -234,3 +239,41 @@ def test_the_key_is_in_no_response(client, stubbed_services):
         client.get("/readyz").content,
     ]
     assert all(STUB_KEY.encode() not in body for body in bodies)
+
+
+# --- stale copies and a spent budget, as the API and the page show them ---------------
+
+
+def test_api_says_stale_with_its_age(client, stubbed_services):
+    client.get("/api/weather", {"q": "London"})
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    WeatherLookup.objects.update(fetched_at=an_hour_ago, expires_at=an_hour_ago)
+    stubbed_services.get(WEATHER_URL, status_code=503, text="down")
+    body = client.get("/api/weather", {"q": "London"}).json()
+    assert body["source"] == "stale"
+    assert body["stale_reason"] == "upstream_unavailable"
+    assert 3590 <= body["age_seconds"] <= 3610
+    page = client.get("/", {"q": "London"}).content.decode()
+    assert "Showing weather from <time" in page
+    assert "an hour ago</time>: the weather service is not answering" in page
+
+
+def test_spent_budget_without_a_copy_is_429_with_retry_after(client, stubbed_services, settings):
+    settings.WEATHER_BUDGET_PER_MINUTE = 1  # the geocoding call spends it
+    response = client.get("/api/weather", {"q": "London"})
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "budget_exhausted"
+    assert 1 <= int(response["Retry-After"]) <= 60
+    page = client.get("/", {"lat": "10", "lon": "10"})
+    assert page.status_code == 429
+    assert "allowance of weather updates" in page.content.decode()
+
+
+def test_vault_down_with_a_stored_copy_still_answers(client, stubbed_services):
+    client.get("/api/weather", {"q": "London"})
+    WeatherLookup.objects.update(expires_at=timezone.now())
+    stubbed_services.get(f"{VAULT}/v1/secret/data/weather", exc=requests.ConnectionError)
+    api_keys().invalidate()
+    body = client.get("/api/weather", {"q": "London"}).json()
+    assert body["source"] == "stale"
+    assert body["stale_reason"] == "vault_unavailable"

@@ -25,13 +25,12 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import requests
 from django.views.decorators.debug import sensitive_variables
 
-Units = Literal["metric", "imperial", "standard"]
-UNITS: tuple[Units, ...] = ("metric", "imperial", "standard")
+from weather.units import Units
 
 _APPID = re.compile(r"(appid=)[^&\s'\"]+", re.IGNORECASE)
 

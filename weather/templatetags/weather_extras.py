@@ -7,7 +7,7 @@ import re
 from django import template
 
 from weather.charts import forecast_chart as build_forecast_chart
-from weather.lookups import WeatherReport
+from weather.reports import WeatherReport
 
 register = template.Library()
 

@@ -32,9 +32,11 @@ class Command(BaseCommand):
         if stale_max < 0:
             raise CommandError("--stale-max must be zero or more seconds")
         now = timezone.now()
-        lookups, _ = WeatherLookup.objects.filter(
-            fetched_at__lt=now - timedelta(seconds=stale_max), expires_at__lte=now
-        ).delete()
+        lookups, _ = (
+            WeatherLookup.objects.expired(now)
+            .filter(fetched_at__lt=now - timedelta(seconds=stale_max))
+            .delete()
+        )
         # delete() also counts the cascaded GeocodeMatch rows: report queries only.
         _, by_model = GeocodeQuery.objects.expired(now).delete()
         queries = by_model.get(GeocodeQuery._meta.label, 0)

@@ -1,0 +1,185 @@
+"""Places: normalising queries, geocoding through the cache, points, suggestions, popularity."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.fakes.client import FakeClient
+from weather import places
+from weather.clients.openweather import BudgetExhausted, PlaceNotFound, UpstreamUnavailable
+from weather.models import GeocodeQuery, Place, WeatherLookup
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client() -> FakeClient:
+    return FakeClient()
+
+
+def labels(found: list[Place]) -> list[str]:
+    return [place.label for place in found]
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("  LONDON ", "london"),
+        ("london", "london"),
+        ("New   York\t", "new york"),
+        ("Springfield , IL ,US", "springfield,il,us"),
+        ("ＬＯＮＤＯＮ", "london"),  # full-width letters fold under NFKC
+        ("STRAẞE", "strasse"),  # casefold, not lower
+        ("Zu\u0308rich", "zürich"),  # combining diaeresis composes under NFKC
+    ],
+)
+def test_queries_are_normalised(raw, normalised):
+    assert places.normalise_query(raw) == normalised
+
+
+def test_the_query_limit_is_the_cache_column_s_length():
+    assert places.MAX_QUERY_LENGTH == GeocodeQuery._meta.get_field("query").max_length == 100
+
+
+def test_geocoding_is_cached_and_places_are_stored_once(client):
+    places.find_places(query="London", client=client)
+    places.find_places(query="london", client=client)
+    assert client.calls["geocode"] == 1
+    assert Place.objects.count() == 3
+    assert GeocodeQuery.objects.get().hit_count == 1
+
+
+def test_place_not_found_is_remembered_briefly(client, settings):
+    settings.WEATHER_NEGATIVE_TTL = 60
+    for _ in range(3):
+        with pytest.raises(PlaceNotFound):
+            places.find_places(query="Atlantis", client=client)
+    assert client.calls["geocode"] == 1
+    entry = GeocodeQuery.objects.get(query="atlantis")
+    assert entry.expires_at - entry.fetched_at == timedelta(seconds=60)
+
+
+def test_geocoding_falls_back_to_an_expired_answer_when_the_upstream_fails(client):
+    places.find_places(query="London", client=client)
+    GeocodeQuery.objects.update(expires_at=timezone.now() - timedelta(days=1))
+    client.geocode_error = UpstreamUnavailable("down")
+    assert [p.country for p in places.find_places(query="London", client=client)] == [
+        "GB",
+        "CA",
+        "US",
+    ]
+
+
+def test_coordinates_of_a_known_place_select_it_exactly(client):
+    places.find_places(query="London", client=client)
+    place = places.place_at(lat=42.9837, lon=-81.2496)
+    assert (place.country, place.state) == ("CA", "Ontario")
+
+
+def test_nearby_coordinates_are_one_new_place():
+    first = places.place_at(lat=10.12345, lon=20.12345)
+    second = places.place_at(lat=10.1236, lon=20.1231)
+    assert first.pk == second.pk
+    assert first.name == "10.12, 20.12"
+
+
+# --- suggestions for a half-typed name ----------------------------------------------------
+
+
+@pytest.mark.parametrize("junk", ["", " ", "p", "!!", "?!?!", "   ,,, ", "—–", "🌧️🌧️🌧️"])
+def test_junk_gets_no_suggestions_and_costs_no_upstream_call(client, junk):
+    assert places.suggest_places(query=junk, client=client) == []
+    assert client.calls == {}
+
+
+def test_over_long_text_is_cut_to_the_query_limit_before_anything_else(client):
+    places.suggest_places(query="x" * 10_000, client=client)
+    assert list(client.geocoded) == ["x" * places.MAX_QUERY_LENGTH]
+
+
+def test_unknown_text_asks_the_geocoder_once_then_remembers_the_answer(client):
+    first = places.suggest_places(query="Paris", client=client)
+    again = places.suggest_places(query="  PARIS ", client=client)
+    assert labels(first) == ["Paris, Ile-de-France, FR", "Paris, Texas, US"]
+    assert labels(again) == labels(first)
+    assert client.geocoded == {"paris": 1}
+
+
+def test_text_that_matched_nothing_is_remembered_as_nothing(client):
+    assert places.suggest_places(query="Atlantis", client=client) == []
+    assert places.suggest_places(query="atlantis", client=client) == []
+    assert client.geocoded == {"atlantis": 1}
+    assert GeocodeQuery.objects.get(query="atlantis").places.count() == 0
+
+
+def test_a_prefix_of_a_known_answer_is_served_without_the_upstream(client):
+    places.find_places(query="Springfield", client=client)
+    client.geocoded.clear()
+    for prefix in ("Sp", "spr", "Spring", "springf"):
+        found = places.suggest_places(query=prefix, client=client)
+        assert labels(found) == ["Springfield, Missouri, US", "Springfield, Illinois, US"]
+    assert client.geocoded == {}
+
+
+def test_a_prefix_of_a_known_place_name_is_served_without_the_upstream(client):
+    Place.objects.create(name="Reykjavík", country="IS", lat=64.1466, lon=-21.9426)
+    assert labels(places.suggest_places(query="reykj", client=client)) == ["Reykjavík, IS"]
+    assert client.geocoded == {}
+
+
+def test_two_letters_use_known_places_only(client):
+    assert places.suggest_places(query="Pa", client=client) == []
+    assert client.geocoded == {}
+
+
+def test_suggestions_stop_at_the_limit(client):
+    for i in range(8):
+        Place.objects.create(name=f"Newtown {i}", country="GB", lat=50 + i, lon=0)
+    assert len(places.suggest_places(query="newt", client=client, limit=5)) == 5
+
+
+def test_a_place_found_two_ways_is_suggested_once(client):
+    places.find_places(query="Paris", client=client)
+    found = places.suggest_places(query="pari", client=client)
+    assert labels(found) == ["Paris, Ile-de-France, FR", "Paris, Texas, US"]
+
+
+@pytest.mark.parametrize(
+    "error", [UpstreamUnavailable("down"), BudgetExhausted("spent", retry_after=30)]
+)
+def test_a_failing_or_spent_upstream_means_no_suggestions_not_an_error(error):
+    client = FakeClient(geocode_error=error)
+    assert places.suggest_places(query="Paris", client=client) == []
+    assert client.geocoded == {"paris": 1}
+
+
+# --- popular places --------------------------------------------------------------------
+
+
+def test_popular_places_are_the_most_looked_up_across_units():
+    def place(name: str, lat: float) -> Place:
+        return Place.objects.create(name=name, country="GB", lat=lat, lon=0)
+
+    def looked_up(p: Place, units: str, hits: int, fetches: int = 1) -> None:
+        WeatherLookup.objects.create(
+            place=p,
+            units=units,
+            payload={},
+            fetched_at="2026-01-01T00:00Z",
+            expires_at="2026-01-01T00:10Z",
+            hit_count=hits,
+            fetch_count=fetches,
+        )
+
+    leeds, york, bath = place("Leeds", 53.8), place("York", 53.96), place("Bath", 51.38)
+    place("Never looked up", 52.0)
+    looked_up(leeds, "metric", hits=3)
+    looked_up(york, "metric", hits=2)
+    looked_up(york, "imperial", hits=4)
+    looked_up(bath, "metric", hits=0)
+
+    assert [p.name for p in places.popular_places(limit=8)] == ["York", "Leeds", "Bath"]
+    assert [p.name for p in places.popular_places(limit=1)] == ["York"]

@@ -1,0 +1,84 @@
+"""The JSON documents the API serves: a report and a place, in the documented shape.
+
+A fresh report's body is encoded once per process and reused: a memoised report is
+asked for again and again within ``WEATHER_MEMO_SECONDS``, and encoding is most of a
+cached hit's cost.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from weather.models import Place
+from weather.reports import WeatherReport
+from weather.summaries import daily_summaries
+from weather.units import Units
+
+UNIT_LABELS = {
+    Units.METRIC: {"temperature": "°C", "speed": "m/s"},
+    Units.IMPERIAL: {"temperature": "°F", "speed": "mph"},
+    Units.STANDARD: {"temperature": "K", "speed": "m/s"},
+}
+
+
+def place_document(place: Place) -> dict[str, Any]:
+    """A place as the API shows it."""
+    return {
+        "name": place.name,
+        "state": place.state,
+        "country": place.country,
+        "lat": float(place.lat),
+        "lon": float(place.lon),
+        "label": place.label,
+    }
+
+
+def report_document(report: WeatherReport) -> dict[str, Any]:
+    """A report as the API shows it; a stale one also says how old it is and why."""
+    # vars(), not dataclasses.asdict(): these dataclasses are flat, and asdict's deep
+    # copies cost more than the rest of a cached response.
+    document = {
+        "place": place_document(report.place),
+        "units": report.units,
+        "unit_labels": UNIT_LABELS[report.units],
+        "current": vars(report.current),
+        "forecast": {
+            "timezone_offset": report.forecast.timezone_offset,
+            "steps": [vars(step) for step in report.forecast.steps],
+            "daily": [vars(day) for day in daily_summaries(report.forecast)],
+        },
+        "alternatives": [place_document(place) for place in report.alternatives],
+        "source": report.source,
+        "fetched_at": report.fetched_at.isoformat(),
+        "expires_at": report.expires_at.isoformat(),
+    }
+    if report.is_stale:
+        document.update(
+            age_seconds=int(report.age.total_seconds()), stale_reason=report.stale_reason
+        )
+    return document
+
+
+def encoded_report(report: WeatherReport) -> bytes:
+    """The report's document as UTF-8 JSON; a fresh report's is encoded once per process."""
+    if report.is_stale:
+        return _encode(report_document(report))  # its age changes with every request
+    return _encoded_fresh(report)
+
+
+def clear_encoded() -> None:
+    """Forget the bodies encoded so far."""
+    _encoded_fresh.cache_clear()
+
+
+@functools.lru_cache(maxsize=256)
+def _encoded_fresh(report: WeatherReport) -> bytes:
+    return _encode(report_document(report))
+
+
+def _encode(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False).encode()

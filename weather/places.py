@@ -1,0 +1,230 @@
+"""Places: normalise what people type, resolve a name or a point to places, suggest and rank.
+
+- Geocoding answers are cached in ``GeocodeQuery`` for ``WEATHER_GEOCODE_TTL``;
+  "nothing found" is remembered for ``WEATHER_NEGATIVE_TTL``; an expired answer is used
+  when the upstream is down, since places do not move.
+- A name is geocoded by one request at a time in the whole fleet (``leases.single_flight``).
+- Suggestions for a half-typed name come from places already known before the geocoder
+  is asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from weather import hits, leases
+from weather.clients.openweather import (
+    Conditions,
+    GeoPlace,
+    OpenWeatherClient,
+    PlaceNotFound,
+    UpstreamUnavailable,
+)
+from weather.models import GeocodeMatch, GeocodeQuery, Place
+from weather.upstream import FALLBACK_ERRORS, request_deadline
+
+logger = logging.getLogger(__name__)
+
+# The longest query kept: the cache's own column decides, so the two cannot drift apart.
+MAX_QUERY_LENGTH: int = GeocodeQuery._meta.get_field("query").max_length  # type: ignore[assignment]
+SUGGESTION_MIN_LENGTH = 2
+# Shorter prefixes match too many names for the geocoder to answer usefully.
+_UPSTREAM_SUGGESTION_MIN_LENGTH = 3
+
+_WHITESPACE = re.compile(r"\s+")
+_COMMA = re.compile(r"\s*,\s*")
+_FOUR_PLACES = Decimal("0.0001")
+_TWO_PLACES = Decimal("0.01")
+# Coordinates nearer than this to a known place are that place (about 550 m).
+_SAME_PLACE_DEGREES = Decimal("0.005")
+
+
+def normalise_query(text: str) -> str:
+    """Fold a place query so "  LONDON " and "london" share one cache entry."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _COMMA.sub(",", _WHITESPACE.sub(" ", folded).strip()).strip(",")
+
+
+def find_places(
+    *, query: str, client: OpenWeatherClient, deadline: float | None = None
+) -> list[Place]:
+    """Return the places matching ``query``, best first; raise PlaceNotFound if none."""
+    key = normalise_query(query)[:MAX_QUERY_LENGTH]
+    if not key:
+        raise PlaceNotFound("Type a place name")
+    deadline = deadline or request_deadline()
+    not_found = f"No place called “{query.strip()}” was found."
+
+    def cached() -> list[Place] | None:
+        # One query on the hot path: a fresh answer's matches with their places.
+        matches = list(
+            GeocodeMatch.objects.filter(query__query=key, query__expires_at__gt=timezone.now())
+            .select_related("place")
+            .order_by("rank")
+        )
+        if matches:
+            hits.record(GeocodeQuery, matches[0].query_id)
+            return [match.place for match in matches]
+        negative = GeocodeQuery.objects.fresh().filter(query=key).values_list("pk", flat=True)
+        if pk := negative.first():
+            hits.record(GeocodeQuery, pk)
+            raise PlaceNotFound(not_found)
+        return None
+
+    def last_known() -> list[Place]:
+        entry = GeocodeQuery.objects.filter(query=key).first()
+        return _places_of(entry) if entry is not None else []
+
+    def fetch() -> list[Place]:
+        now = timezone.now()
+        try:
+            found = client.geocode(key, deadline=deadline)
+        except PlaceNotFound:
+            _remember_query(key, [], now=now, ttl=settings.WEATHER_NEGATIVE_TTL)
+            raise PlaceNotFound(not_found) from None
+        except FALLBACK_ERRORS:
+            if places := last_known():
+                return places
+            raise
+        places = _unique([_upsert_place(geo) for geo in found])
+        _remember_query(key, places, now=now, ttl=settings.WEATHER_GEOCODE_TTL)
+        return places
+
+    def give_up() -> list[Place]:
+        if places := last_known():
+            return places
+        raise UpstreamUnavailable("Another request is still looking this name up")
+
+    return cached() or leases.single_flight(
+        f"geocode:{key}", cached=cached, fetch=fetch, wait_until=deadline, give_up=give_up
+    )
+
+
+def place_at(*, lat: float, lon: float) -> Place:
+    """Return the known place at these coordinates, or a new one for the point."""
+    qlat, qlon = _quantize(lat), _quantize(lon)
+    exact = Place.objects.filter(lat=qlat, lon=qlon).first()
+    if exact is not None:
+        return exact
+    near = Place.objects.filter(
+        lat__range=(qlat - _SAME_PLACE_DEGREES, qlat + _SAME_PLACE_DEGREES),
+        lon__range=(qlon - _SAME_PLACE_DEGREES, qlon + _SAME_PLACE_DEGREES),
+    )
+    nearest = min(near, key=lambda p: (p.lat - qlat) ** 2 + (p.lon - qlon) ** 2, default=None)
+    if nearest is not None:
+        return nearest
+    # Rounded to ~1 km so neighbouring points share one cached lookup.
+    rlat = Decimal(lat).quantize(_TWO_PLACES, ROUND_HALF_EVEN)
+    rlon = Decimal(lon).quantize(_TWO_PLACES, ROUND_HALF_EVEN)
+    place, _ = Place.objects.get_or_create(lat=rlat, lon=rlon, defaults={"name": f"{rlat}, {rlon}"})
+    return place
+
+
+def name_after_station(*, place: Place, current: Conditions) -> None:
+    """Give a place created from bare coordinates the upstream's name for it."""
+    if place.state or place.local_names or not current.station_name:
+        return
+    if place.name == f"{place.lat}, {place.lon}":
+        place.name = current.station_name[:200]
+        place.country = current.country[:2].upper()
+        place.save(update_fields=["name", "country"])
+
+
+def suggest_places(*, query: str, client: OpenWeatherClient, limit: int = 5) -> list[Place]:
+    """Return up to ``limit`` places for a half-typed name, known places first.
+
+    Known places (earlier geocoding answers whose query starts with the text, then
+    places whose name does) cost nothing. Only when none is known is the geocoder
+    asked, through ``find_places``, so its caches (negative answers included) and
+    the upstream budget apply; a failing upstream just means no suggestions.
+    """
+    key = normalise_query(query)[:MAX_QUERY_LENGTH]
+    if len(key) < SUGGESTION_MIN_LENGTH or not any(ch.isalnum() for ch in key):
+        return []
+    known = _known_places(key, limit)
+    if known or len(key) < _UPSTREAM_SUGGESTION_MIN_LENGTH:
+        return known
+    try:
+        return find_places(query=key, client=client)[:limit]
+    except PlaceNotFound:
+        return []
+    except FALLBACK_ERRORS as exc:
+        logger.info("no suggestions for %r: %s", key, exc.code)
+        return []
+
+
+def popular_places(*, limit: int = 8) -> list[Place]:
+    """Return the places whose weather was looked up most, across all units and visitors."""
+    looked_up = Sum(F("lookups__hit_count") + F("lookups__fetch_count"))
+    return list(
+        Place.objects.annotate(looked_up=looked_up)
+        .filter(looked_up__gt=0)
+        .order_by("-looked_up", "name")[:limit]
+    )
+
+
+def _known_places(key: str, limit: int) -> list[Place]:
+    """Places from cached geocoding answers starting with ``key``, then by name prefix."""
+    answers = GeocodeQuery.objects.filter(query__startswith=key).order_by("-hit_count", "query")
+    matches = (
+        GeocodeMatch.objects.filter(query__in=answers[: limit * 2])
+        .select_related("place", "query")
+        .order_by("-query__hit_count", "query__query", "rank")
+    )
+    places = [match.place for match in matches]
+    places += Place.objects.filter(name__istartswith=key).order_by("name", "country")[: limit * 2]
+    return _unique(places)[:limit]
+
+
+def _quantize(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(_FOUR_PLACES, ROUND_HALF_EVEN)
+
+
+def _unique(places: list[Place]) -> list[Place]:
+    """The places in order, each once (its first appearance)."""
+    first: dict[int, Place] = {}
+    for place in places:
+        first.setdefault(place.pk, place)
+    return list(first.values())
+
+
+def _upsert_place(geo: GeoPlace) -> Place:
+    lat, lon = _quantize(geo.lat), _quantize(geo.lon)
+    fields = {
+        "name": geo.name[:200],
+        "state": geo.state[:200],
+        "country": geo.country[:2].upper(),
+        "local_names": dict(geo.local_names),
+    }
+    try:
+        with transaction.atomic():
+            place, _ = Place.objects.update_or_create(lat=lat, lon=lon, defaults=fields)
+    except IntegrityError:
+        # Another worker inserted the same coordinates between our read and write.
+        place = Place.objects.get(lat=lat, lon=lon)
+    return place
+
+
+def _remember_query(key: str, places: list[Place], *, now: datetime, ttl: float) -> None:
+    with transaction.atomic():
+        entry, _ = GeocodeQuery.objects.update_or_create(
+            query=key,
+            defaults={"fetched_at": now, "expires_at": now + timedelta(seconds=ttl)},
+        )
+        entry.matches.all().delete()
+        GeocodeMatch.objects.bulk_create(
+            GeocodeMatch(query=entry, place=place, rank=rank) for rank, place in enumerate(places)
+        )
+
+
+def _places_of(entry: GeocodeQuery) -> list[Place]:
+    return [match.place for match in entry.matches.select_related("place")]

@@ -1,0 +1,289 @@
+"""Weather reports: serve a place's weather from the cache, or fetch, store and serve it.
+
+Views call one function here and map its errors to messages and status codes::
+
+    report = weather_for_query(query="London", units="metric", client=client)
+
+- A fresh ``WeatherLookup`` is served without any upstream or Vault call.
+- A missing or expired one is fetched by exactly one request in the whole fleet
+  (the holder of its lease); the others poll the database for the result, or,
+  holding a stale copy, serve that after ``WEATHER_REFRESH_WAIT``.
+- When the upstream or Vault fails (or the budget is spent), a stored payload
+  younger than ``WEATHER_STALE_MAX`` is served marked stale; without one, the
+  typed error reaches the view.
+- Every request spends at most ``WEATHER_REQUEST_BUDGET`` seconds on all this.
+- Each process keeps the reports it served for ``WEATHER_MEMO_SECONDS`` (never past
+  their ``expires_at``), so a burst of requests for one place costs no queries.
+  The database stays the truth: an operator's "expire now" is seen within that time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from weather import hits, leases
+from weather.clients.openweather import (
+    Conditions,
+    Forecast,
+    ForecastStep,
+    OpenWeatherClient,
+    OpenWeatherError,
+    UpstreamUnavailable,
+)
+from weather.models import Place, WeatherLookup
+from weather.places import find_places, name_after_station, normalise_query, place_at
+from weather.units import Units
+from weather.upstream import FALLBACK_ERRORS, request_deadline
+from weather.vault import VaultError
+
+logger = logging.getLogger(__name__)
+
+Source = Literal["cache", "upstream", "stale"]
+
+
+@dataclass(frozen=True)
+class WeatherReport:
+    """What the page and the API show for one place."""
+
+    place: Place
+    units: Units
+    current: Conditions
+    forecast: Forecast
+    source: Source
+    fetched_at: datetime
+    expires_at: datetime
+    alternatives: tuple[Place, ...] = ()
+    stale_reason: str = ""  # the error code that made a stale copy the answer
+    lookup_id: int | None = None
+
+    @property
+    def age(self) -> timedelta:
+        return timezone.now() - self.fetched_at
+
+    @property
+    def is_stale(self) -> bool:
+        return self.source == "stale"
+
+
+def weather_for(
+    *, place: Place, units: str, client: OpenWeatherClient, deadline: float | None = None
+) -> WeatherReport:
+    """Serve the place's weather from a fresh lookup, or fetch, store and serve it."""
+    chosen = Units(units)
+    deadline = deadline or request_deadline()
+    stored = _stored(place, chosen)
+    if (hit := _cache_hit(place, chosen, stored)) is not None:
+        return hit
+
+    def fetch() -> WeatherReport:
+        lat, lon = float(place.lat), float(place.lon)
+        try:
+            current = client.current(lat=lat, lon=lon, units=chosen, deadline=deadline)
+            forecast = client.forecast(lat=lat, lon=lon, units=chosen, deadline=deadline)
+        except FALLBACK_ERRORS as exc:
+            return _stale_or_raise(place, chosen, stored, exc)
+        name_after_station(place=place, current=current)
+        lookup = _store(place, chosen, current, forecast, now=timezone.now())
+        return _report(place, chosen, (current, forecast), lookup, source="upstream")
+
+    def give_up() -> WeatherReport:
+        busy = UpstreamUnavailable("Another request is still fetching this place's weather")
+        return _stale_or_raise(place, chosen, stored, busy)
+
+    wait_until = deadline
+    if _stale_copy(stored) is not None:
+        wait_until = min(deadline, time.monotonic() + settings.WEATHER_REFRESH_WAIT)
+    return leases.single_flight(
+        f"weather:{place.pk}:{chosen}",
+        cached=lambda: _cache_hit(place, chosen, _stored(place, chosen)),
+        fetch=fetch,
+        wait_until=wait_until,
+        give_up=give_up,
+    )
+
+
+def weather_for_query(*, query: str, units: str, client: OpenWeatherClient) -> WeatherReport:
+    """Resolve ``query`` and serve the best match's weather, naming the other matches."""
+    memo_key = ("query", normalise_query(query), units)
+    if (memoised := _memo.get(memo_key)) is not None:
+        return memoised
+    deadline = request_deadline()
+    best, *others = find_places(query=query, client=client, deadline=deadline)
+    report = weather_for(place=best, units=units, client=client, deadline=deadline)
+    report = replace(report, alternatives=tuple(others))
+    _memo.put(memo_key, report)
+    return report
+
+
+def weather_at(*, lat: float, lon: float, units: str, client: OpenWeatherClient) -> WeatherReport:
+    """Serve the weather at a point (a place picked from the alternatives, or a location)."""
+    memo_key = ("point", lat, lon, units)
+    if (memoised := _memo.get(memo_key)) is not None:
+        return memoised
+    report = weather_for(place=place_at(lat=lat, lon=lon), units=units, client=client)
+    _memo.put(memo_key, report)
+    return report
+
+
+def refresh(*, lookup: WeatherLookup, client: OpenWeatherClient) -> WeatherReport:
+    """Fetch a stored lookup again now, whatever its expiry; fail rather than serve stale."""
+    WeatherLookup.objects.filter(pk=lookup.pk).expire_now()
+    report = weather_for(place=lookup.place, units=lookup.units, client=client)
+    if report.is_stale:
+        raise UpstreamUnavailable(f"Refresh failed ({report.stale_reason}); the old copy is kept")
+    return report
+
+
+class _Memo:
+    """Reports this process served lately, each kept at most WEATHER_MEMO_SECONDS."""
+
+    _MAX_ENTRIES = 2048
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[object, ...], tuple[float, WeatherReport]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> WeatherReport | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None:
+            return None
+        until, report = entry
+        if time.monotonic() >= until or report.expires_at <= timezone.now():
+            return None
+        if report.lookup_id is not None:
+            hits.record(WeatherLookup, report.lookup_id)
+        return report
+
+    def put(self, key: tuple[object, ...], report: WeatherReport) -> None:
+        seconds = settings.WEATHER_MEMO_SECONDS
+        if seconds <= 0 or report.is_stale:
+            return
+        cached = replace(report, source="cache")
+        with self._lock:
+            if len(self._entries) >= self._MAX_ENTRIES:
+                self._entries.clear()  # bounded; refilling costs one query per key
+            self._entries[key] = (time.monotonic() + seconds, cached)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_memo = _Memo()
+
+
+def clear_memo() -> None:
+    """Forget the reports this process served lately (the next ask reads the database)."""
+    _memo.clear()
+
+
+def _encode(current: Conditions, forecast: Forecast) -> dict[str, Any]:
+    return {"current": asdict(current), "forecast": asdict(forecast)}
+
+
+def _decode(payload: Any) -> tuple[Conditions, Forecast] | None:
+    """Rebuild the dataclasses; None when the stored shape is not what this code expects."""
+    try:
+        current = Conditions(**payload["current"])
+        raw = payload["forecast"]
+        forecast = Forecast(
+            timezone_offset=raw["timezone_offset"],
+            steps=tuple(ForecastStep(**step) for step in raw["steps"]),
+        )
+    except (KeyError, TypeError):
+        return None
+    return current, forecast
+
+
+def _store(
+    place: Place, units: Units, current: Conditions, forecast: Forecast, *, now: datetime
+) -> WeatherLookup:
+    values = {
+        "payload": _encode(current, forecast),
+        "fetched_at": now,
+        "expires_at": now + timedelta(seconds=settings.WEATHER_CACHE_TTL),
+    }
+    try:
+        with transaction.atomic():
+            lookup, _ = WeatherLookup.objects.update_or_create(
+                place=place, units=units, defaults=values
+            )
+    except IntegrityError:
+        lookup = WeatherLookup.objects.get(place=place, units=units)
+        for name, value in values.items():
+            setattr(lookup, name, value)
+        lookup.save(update_fields=list(values))
+    WeatherLookup.objects.filter(pk=lookup.pk).update(fetch_count=F("fetch_count") + 1)
+    return lookup
+
+
+def _stored(place: Place, units: Units) -> WeatherLookup | None:
+    # get(), not first(): the pair is unique, and first() would add a needless ORDER BY.
+    try:
+        return WeatherLookup.objects.get(place=place, units=units)
+    except WeatherLookup.DoesNotExist:
+        return None
+
+
+def _cache_hit(place: Place, units: Units, lookup: WeatherLookup | None) -> WeatherReport | None:
+    """A report from a fresh, readable lookup (counting the hit), or None."""
+    if lookup is None or not lookup.is_fresh():
+        return None
+    decoded = _decode(lookup.payload)
+    if decoded is None:
+        return None
+    hits.record(WeatherLookup, lookup.pk)
+    return _report(place, units, decoded, lookup, source="cache")
+
+
+def _stale_copy(lookup: WeatherLookup | None) -> tuple[Conditions, Forecast] | None:
+    """The stored payload if it is young enough to serve when the upstream fails."""
+    if lookup is None:
+        return None
+    if timezone.now() - lookup.fetched_at > timedelta(seconds=settings.WEATHER_STALE_MAX):
+        return None
+    return _decode(lookup.payload)
+
+
+def _stale_or_raise(
+    place: Place, units: Units, lookup: WeatherLookup | None, error: OpenWeatherError | VaultError
+) -> WeatherReport:
+    decoded = _stale_copy(lookup)
+    if lookup is None or decoded is None:
+        raise error
+    logger.warning("serving stale weather for %s (%s): %s", place, units, error)
+    return _report(place, units, decoded, lookup, source="stale", stale_reason=error.code)
+
+
+def _report(
+    place: Place,
+    units: Units,
+    decoded: tuple[Conditions, Forecast],
+    lookup: WeatherLookup,
+    *,
+    source: Source,
+    stale_reason: str = "",
+) -> WeatherReport:
+    current, forecast = decoded
+    return WeatherReport(
+        place=place,
+        units=units,
+        current=current,
+        forecast=forecast,
+        source=source,
+        fetched_at=lookup.fetched_at,
+        expires_at=lookup.expires_at,
+        stale_reason=stale_reason,
+        lookup_id=lookup.pk,
+    )
