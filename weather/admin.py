@@ -4,16 +4,24 @@ and upstream usage against the budget with the cache hit ratio."""
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet, Sum
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
 from weather.budget import calls_today
 from weather.clients.openweather import OpenWeatherError
-from weather.models import GeocodeMatch, GeocodeQuery, Place, UpstreamUsage, WeatherLookup
+from weather.models import (
+    ExpiringQuerySet,
+    GeocodeMatch,
+    GeocodeQuery,
+    Place,
+    UpstreamUsage,
+    WeatherLookup,
+)
 from weather.reports import refresh
 from weather.upstream import default_client
 from weather.vault import VaultError
@@ -23,19 +31,23 @@ class FreshnessFilter(admin.SimpleListFilter):
     title = "freshness"
     parameter_name = "freshness"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         return [("fresh", "Fresh"), ("expired", "Expired")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        # Only listed on admins of models built on ExpiringModel.
+        rows = cast(ExpiringQuerySet[Any], queryset)
         if self.value() == "fresh":
-            return queryset.fresh()
+            return rows.fresh()
         if self.value() == "expired":
-            return queryset.expired()
+            return rows.expired()
         return queryset
 
 
 @admin.register(WeatherLookup)
-class WeatherLookupAdmin(admin.ModelAdmin):
+class WeatherLookupAdmin(admin.ModelAdmin[WeatherLookup]):
     list_display = [
         "place",
         "units",
@@ -76,7 +88,7 @@ class WeatherLookupAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description="Expire now (next request fetches again)")
-    def expire_now(self, request: HttpRequest, queryset: QuerySet[WeatherLookup]) -> None:
+    def expire_now(self, request: HttpRequest, queryset: ExpiringQuerySet[WeatherLookup]) -> None:
         count = queryset.expire_now()
         self.message_user(request, f"Expired {count} lookup(s).", messages.SUCCESS)
 
@@ -97,25 +109,25 @@ class WeatherLookupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Place)
-class PlaceAdmin(admin.ModelAdmin):
+class PlaceAdmin(admin.ModelAdmin[Place]):
     list_display = ["name", "state", "country", "lat", "lon", "created_at"]
     list_filter = ["country"]
     search_fields = ["name", "state", "country"]
     readonly_fields = ["created_at"]
 
 
-class GeocodeMatchInline(admin.TabularInline):
+class GeocodeMatchInline(admin.TabularInline[GeocodeMatch, GeocodeQuery]):
     model = GeocodeMatch
     extra = 0
     readonly_fields = ["rank", "place"]
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: GeocodeQuery | None = None) -> bool:
         return False
 
 
 @admin.register(GeocodeQuery)
-class GeocodeQueryAdmin(admin.ModelAdmin):
+class GeocodeQueryAdmin(admin.ModelAdmin[GeocodeQuery]):
     list_display = ["query", "matches_found", "fetched_at", "expires_at", "fresh", "hit_count"]
     search_fields = ["query"]
     readonly_fields = ["query", "fetched_at", "expires_at", "hit_count"]
@@ -134,7 +146,7 @@ class GeocodeQueryAdmin(admin.ModelAdmin):
         return obj.is_fresh()
 
     @admin.action(description="Expire now (next search asks the geocoder again)")
-    def expire_now(self, request: HttpRequest, queryset: QuerySet[GeocodeQuery]) -> None:
+    def expire_now(self, request: HttpRequest, queryset: ExpiringQuerySet[GeocodeQuery]) -> None:
         count = queryset.expire_now()
         self.message_user(request, f"Expired {count} query(ies).", messages.SUCCESS)
 
@@ -147,7 +159,7 @@ def cache_hit_ratio() -> float | None:
 
 
 @admin.register(UpstreamUsage)
-class UpstreamUsageAdmin(admin.ModelAdmin):
+class UpstreamUsageAdmin(admin.ModelAdmin[UpstreamUsage]):
     """Calls to OpenWeather per minute and per day, against the caps."""
 
     list_display = ["window", "started_at", "calls", "cap", "used", "refused"]
@@ -158,7 +170,7 @@ class UpstreamUsageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: UpstreamUsage | None = None) -> bool:
         return False
 
     @admin.display(description="cap")
@@ -172,7 +184,9 @@ class UpstreamUsageAdmin(admin.ModelAdmin):
         cap = self.cap(obj)
         return f"{obj.calls / cap:.0%}" if cap else "—"
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         ratio = cache_hit_ratio()
         summary = {
             "calls_today": calls_today(),

@@ -41,7 +41,7 @@ def report_document(report: WeatherReport) -> dict[str, Any]:
     """A report as the API shows it; a stale one also says how old it is and why."""
     # vars(), not dataclasses.asdict(): these dataclasses are flat, and asdict's deep
     # copies cost more than the rest of a cached response.
-    document = {
+    document: dict[str, Any] = {
         "place": place_document(report.place),
         "units": report.units,
         "unit_labels": UNIT_LABELS[report.units],

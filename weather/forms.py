@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from weather.places import MAX_QUERY_LENGTH
@@ -18,16 +20,17 @@ class WeatherQueryForm(forms.Form):
     lon = forms.FloatField(min_value=-180, max_value=180, required=False, widget=forms.HiddenInput)
 
     def clean_q(self) -> str:
-        q = self.cleaned_data["q"]
+        q: str = self.cleaned_data["q"]
         if q and not any(ch.isalnum() for ch in q):
             raise forms.ValidationError("Type a place name with letters or digits.")
         return q
 
-    def clean_units(self) -> str:
-        return self.cleaned_data["units"] or Units.METRIC
+    def clean_units(self) -> Units:
+        return Units(self.cleaned_data["units"] or Units.METRIC)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         has_lat, has_lon = data.get("lat") is not None, data.get("lon") is not None

@@ -55,7 +55,7 @@ def discard() -> None:
 def _write(batch: dict[tuple[type[Model], int], int]) -> None:
     for (model, pk), count in batch.items():
         try:
-            model.objects.filter(pk=pk).update(hit_count=F("hit_count") + count)
+            model._default_manager.filter(pk=pk).update(hit_count=F("hit_count") + count)
         except DatabaseError:
             # Statistics must never fail a request that was served from the cache.
             with _lock:

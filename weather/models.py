@@ -41,7 +41,7 @@ class Place(models.Model):
         return ", ".join(part for part in (self.name, self.state, self.country) if part)
 
 
-_Row = TypeVar("_Row", bound="ExpiringModel")
+_Row = TypeVar("_Row", bound=models.Model)
 
 
 class ExpiringQuerySet(models.QuerySet[_Row]):
@@ -86,7 +86,9 @@ class GeocodeQuery(CachedAnswer):
     """What the geocoder answered for one normalised query; no places means "not found"."""
 
     query = models.CharField(max_length=100, unique=True)
-    places = models.ManyToManyField(Place, through="GeocodeMatch", related_name="queries")
+    places: models.ManyToManyField[Place, GeocodeMatch] = models.ManyToManyField(
+        Place, through="GeocodeMatch", related_name="queries"
+    )
 
     class Meta:
         verbose_name = "geocoding query"

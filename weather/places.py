@@ -25,9 +25,9 @@ from weather import hits, leases
 from weather.clients.openweather import (
     Conditions,
     GeoPlace,
-    OpenWeatherClient,
     PlaceNotFound,
     UpstreamUnavailable,
+    WeatherApi,
 )
 from weather.models import GeocodeMatch, GeocodeQuery, Place
 from weather.upstream import FALLBACK_ERRORS, request_deadline
@@ -54,9 +54,7 @@ def normalise_query(text: str) -> str:
     return _COMMA.sub(",", _WHITESPACE.sub(" ", folded).strip()).strip(",")
 
 
-def find_places(
-    *, query: str, client: OpenWeatherClient, deadline: float | None = None
-) -> list[Place]:
+def find_places(*, query: str, client: WeatherApi, deadline: float | None = None) -> list[Place]:
     """Return the places matching ``query``, best first; raise PlaceNotFound if none."""
     key = normalise_query(query)[:MAX_QUERY_LENGTH]
     if not key:
@@ -139,7 +137,7 @@ def name_after_station(*, place: Place, current: Conditions) -> None:
         place.save(update_fields=["name", "country"])
 
 
-def suggest_places(*, query: str, client: OpenWeatherClient, limit: int = 5) -> list[Place]:
+def suggest_places(*, query: str, client: WeatherApi, limit: int = 5) -> list[Place]:
     """Return up to ``limit`` places for a half-typed name, known places first.
 
     Known places (earlier geocoding answers whose query starts with the text, then

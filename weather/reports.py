@@ -36,9 +36,9 @@ from weather.clients.openweather import (
     Conditions,
     Forecast,
     ForecastStep,
-    OpenWeatherClient,
     OpenWeatherError,
     UpstreamUnavailable,
+    WeatherApi,
 )
 from weather.models import Place, WeatherLookup
 from weather.places import find_places, name_after_station, normalise_query, place_at
@@ -76,7 +76,7 @@ class WeatherReport:
 
 
 def weather_for(
-    *, place: Place, units: str, client: OpenWeatherClient, deadline: float | None = None
+    *, place: Place, units: str, client: WeatherApi, deadline: float | None = None
 ) -> WeatherReport:
     """Serve the place's weather from a fresh lookup, or fetch, store and serve it."""
     chosen = Units(units)
@@ -112,7 +112,7 @@ def weather_for(
     )
 
 
-def weather_for_query(*, query: str, units: str, client: OpenWeatherClient) -> WeatherReport:
+def weather_for_query(*, query: str, units: str, client: WeatherApi) -> WeatherReport:
     """Resolve ``query`` and serve the best match's weather, naming the other matches."""
     memo_key = ("query", normalise_query(query), units)
     if (memoised := _memo.get(memo_key)) is not None:
@@ -125,7 +125,7 @@ def weather_for_query(*, query: str, units: str, client: OpenWeatherClient) -> W
     return report
 
 
-def weather_at(*, lat: float, lon: float, units: str, client: OpenWeatherClient) -> WeatherReport:
+def weather_at(*, lat: float, lon: float, units: str, client: WeatherApi) -> WeatherReport:
     """Serve the weather at a point (a place picked from the alternatives, or a location)."""
     memo_key = ("point", lat, lon, units)
     if (memoised := _memo.get(memo_key)) is not None:
@@ -135,7 +135,7 @@ def weather_at(*, lat: float, lon: float, units: str, client: OpenWeatherClient)
     return report
 
 
-def refresh(*, lookup: WeatherLookup, client: OpenWeatherClient) -> WeatherReport:
+def refresh(*, lookup: WeatherLookup, client: WeatherApi) -> WeatherReport:
     """Fetch a stored lookup again now, whatever its expiry; fail rather than serve stale."""
     WeatherLookup.objects.filter(pk=lookup.pk).expire_now()
     report = weather_for(place=lookup.place, units=lookup.units, client=client)

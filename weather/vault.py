@@ -174,7 +174,8 @@ class VaultKeyReader:
         client = hvac.Client(
             url=config.addr,
             token="",
-            timeout=config.timeout,
+            # hvac hands it to requests, which takes a float; the stub says int.
+            timeout=config.timeout,  # type: ignore[arg-type]
             verify=config.cacert or True,
             session=self._session,
         )

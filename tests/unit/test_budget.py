@@ -12,6 +12,7 @@ from tests.unit.test_openweather_client import CountingKeys
 from weather.budget import UpstreamBudget, calls_today
 from weather.clients.openweather import BudgetExhausted, OpenWeatherClient
 from weather.models import UpstreamUsage
+from weather.units import Units
 
 pytestmark = pytest.mark.django_db
 
@@ -52,5 +53,5 @@ def test_no_request_is_sent_once_the_budget_is_spent(settings, requests_mock):
         budget=UpstreamBudget(),
     )
     with pytest.raises(BudgetExhausted):
-        client.current(lat=1, lon=2, units="metric")
+        client.current(lat=1, lon=2, units=Units.METRIC)
     assert requests_mock.call_count == 0

@@ -28,6 +28,7 @@ def test_a_lapsed_lease_can_be_taken_by_another():
 
 def test_release_only_frees_ones_own_lease():
     holder = leases.acquire("k", ttl=60)
+    assert holder is not None
     leases.release("k", "someone-else")
     assert Lease.objects.filter(key="k", holder=holder).exists()
     leases.release("k", holder)

@@ -23,9 +23,9 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import requests
 from django.views.decorators.debug import sensitive_variables
@@ -263,6 +263,9 @@ def _forecast(body: Mapping[str, Any]) -> Forecast:
     )
 
 
+_Parsed = TypeVar("_Parsed")
+
+
 def _geo_place(item: Mapping[str, Any]) -> GeoPlace:
     local_names = item.get("local_names") or {}
     return GeoPlace(
@@ -275,12 +278,28 @@ def _geo_place(item: Mapping[str, Any]) -> GeoPlace:
     )
 
 
-def _parse(parser, body: Any, what: str):
+def _parse(parser: Callable[[Any], _Parsed], body: Any, what: str) -> _Parsed:
     try:
         return parser(body)
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         # Nothing in a parse error can hold the key, so chaining is safe here.
         raise UpstreamUnavailable(f"OpenWeather sent an unexpected {what} payload") from exc
+
+
+class WeatherApi(Protocol):
+    """What the services need of a client: ``OpenWeatherClient``, or a test's fake."""
+
+    def geocode(
+        self, query: str, *, limit: int = 5, deadline: float | None = None
+    ) -> list[GeoPlace]: ...
+
+    def current(
+        self, *, lat: float, lon: float, units: Units, deadline: float | None = None
+    ) -> Conditions: ...
+
+    def forecast(
+        self, *, lat: float, lon: float, units: Units, deadline: float | None = None
+    ) -> Forecast: ...
 
 
 class OpenWeatherClient:
