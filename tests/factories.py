@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from weather.clients.openweather import Conditions, Forecast, ForecastStep, GeoPlace
+from weather.clients.schema import Conditions, Forecast, ForecastStep, GeoPlace
 
 FIRST_STEP = 1764147600  # 2025-11-26 09:00 UTC
 

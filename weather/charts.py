@@ -14,7 +14,7 @@ from datetime import timezone as dt_timezone
 
 from django.utils.dateformat import format as format_date
 
-from weather.clients.openweather import Conditions, Forecast
+from weather.clients.schema import Conditions, Forecast
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 60, 16, 40

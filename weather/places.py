@@ -22,13 +22,8 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from weather import hits, leases
-from weather.clients.openweather import (
-    Conditions,
-    GeoPlace,
-    PlaceNotFound,
-    UpstreamUnavailable,
-    WeatherApi,
-)
+from weather.clients.openweather import PlaceNotFound, UpstreamUnavailable, WeatherApi
+from weather.clients.schema import Conditions, GeoPlace
 from weather.models import GeocodeMatch, GeocodeQuery, Place
 from weather.upstream import FALLBACK_ERRORS, request_deadline
 

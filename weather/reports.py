@@ -32,14 +32,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from weather import hits, leases
-from weather.clients.openweather import (
-    Conditions,
-    Forecast,
-    ForecastStep,
-    OpenWeatherError,
-    UpstreamUnavailable,
-    WeatherApi,
-)
+from weather.clients.openweather import OpenWeatherError, UpstreamUnavailable, WeatherApi
+from weather.clients.schema import Conditions, Forecast, ForecastStep
 from weather.models import Place, WeatherLookup
 from weather.places import find_places, name_after_station, normalise_query, place_at
 from weather.units import Units

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 
-from weather.clients.openweather import Forecast, ForecastStep
+from weather.clients.schema import Forecast, ForecastStep
 
 
 @dataclass(frozen=True)

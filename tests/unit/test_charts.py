@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from tests.factories import conditions, forecast
 from weather import charts
-from weather.clients.openweather import Conditions, Forecast
+from weather.clients.schema import Conditions, Forecast
 
 
 def chart_of(*, forecast: Forecast, current: Conditions) -> charts.ForecastChart:
