@@ -67,8 +67,10 @@ def find_places(*, query: str, client: WeatherApi, deadline: float | None = None
         if matches:
             hits.record(GeocodeQuery, matches[0].query_id)
             return [match.place for match in matches]
-        negative = GeocodeQuery.objects.fresh().filter(query=key).values_list("pk", flat=True)
-        if pk := negative.first():
+        # "Not found" is an entry without matches, asked as such: an answer another worker
+        # stored since the read above has matches, and must not be taken for "not found".
+        negative = GeocodeQuery.objects.fresh().filter(query=key, matches__isnull=True)
+        if pk := negative.values_list("pk", flat=True).first():
             hits.record(GeocodeQuery, pk)
             raise PlaceNotFound(not_found)
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from tests.fakes.client import FakeClient
@@ -183,3 +184,24 @@ def test_popular_places_are_the_most_looked_up_across_units():
 
     assert [p.name for p in places.popular_places(limit=8)] == ["York", "Leeds", "Bath"]
     assert [p.name for p in places.popular_places(limit=1)] == ["York"]
+
+
+def test_an_answer_stored_between_the_two_cache_reads_is_not_taken_for_not_found(client):
+    """Another worker stores London's answer right after this request found no matches:
+    the interleaving that once made a real place answer 404, forced with a query hook."""
+    other_worker = FakeClient()
+    stored = False
+
+    def store_london_after_the_first_read(execute, sql, params, many, context):
+        nonlocal stored
+        result = execute(sql, params, many, context)
+        if not stored and "weather_geocodematch" in sql:
+            stored = True
+            places.find_places(query="London", client=other_worker)
+        return result
+
+    with connection.execute_wrapper(store_london_after_the_first_read):
+        found = places.find_places(query="London", client=client)
+    assert stored
+    assert [p.country for p in found] == ["GB", "CA", "US"]
+    assert (other_worker.calls["geocode"], client.calls["geocode"]) == (1, 0)
