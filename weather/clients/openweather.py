@@ -7,6 +7,7 @@ Every failure surfaces as one of these, decided in one place (``_raise_for``)::
 
     OpenWeatherError
     ├── UpstreamUnavailable   timeout, connection error, 5xx, malformed JSON,
+    │                         an answer too large, too slow or too deeply nested,
     │                         or this request's time budget spent
     ├── UpstreamRateLimited   429
     │   └── BudgetExhausted   our own per-minute or per-day cap is spent (no call made)
@@ -16,10 +17,16 @@ Every failure surfaces as one of these, decided in one place (``_raise_for``)::
 The API key travels as the ``appid`` query parameter (OpenWeather accepts it
 nowhere else), so request URLs are secrets: this module never puts a URL, or an
 exception that embeds one, into a message, a log line or an exception chain.
+
+An answer is read in bounded steps: at most ``max_bytes`` (decompressed), and all of
+it within the call's timeouts, however slowly the server sends it; JSON nested deeper
+than any real answer, or holding NaN or Infinity, is refused before it is parsed
+into the dataclasses.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -27,6 +34,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
 import requests
+import urllib3
 from django.views.decorators.debug import sensitive_variables
 
 from weather.clients.schema import (
@@ -149,6 +157,65 @@ def _raise_for(status: int, body: Any) -> None:
 
 
 _Parsed = TypeVar("_Parsed")
+# Real answers nest five levels deep; json itself would recurse until RecursionError.
+_MAX_DEPTH = 16
+_CHUNK_BYTES = 64 * 1024
+
+
+def _read_capped(response: requests.Response, *, max_bytes: int, finish_by: float) -> bytes:
+    """The body, read in steps that each wait at most until ``finish_by``; raise past
+    ``max_bytes`` (decompressed) or past the time, whichever comes first."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise UpstreamUnavailable(f"OpenWeather's answer is larger than {max_bytes} bytes")
+    raw = response.raw
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        remaining = finish_by - time.monotonic()
+        if remaining <= 0:
+            raise UpstreamUnavailable("OpenWeather's answer did not arrive in time")
+        if sock is not None:
+            # Each read waits only for what is left of the whole answer's time.
+            sock.settimeout(remaining)
+        chunk = raw.read1(_CHUNK_BYTES, decode_content=True)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > max_bytes:
+            raise UpstreamUnavailable(f"OpenWeather's answer is larger than {max_bytes} bytes")
+        chunks.append(chunk)
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON answers may hold")
+
+
+def _json(content: bytes) -> Any:
+    """The parsed answer, or None when it is not JSON, too deep, or holds NaN/Infinity."""
+    try:
+        body = json.loads(content, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        return None
+    return body if _nesting_within(body, _MAX_DEPTH) else None
+
+
+def _nesting_within(value: Any, limit: int) -> bool:
+    """Whether lists and dicts in ``value`` nest at most ``limit`` deep (no recursion)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return False
+        pending.extend((child, depth + 1) for child in children)
+    return True
 
 
 def _parse(parser: Callable[[Any], _Parsed], body: Any, what: str) -> _Parsed:
@@ -186,12 +253,14 @@ class OpenWeatherClient:
         session: requests.Session | None = None,
         connect_timeout: float = 3.05,
         read_timeout: float = 5.0,
+        max_bytes: int = 2_000_000,
         budget: Budget | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.keys = keys
         self.session = session or requests.Session()
         self.timeout = (connect_timeout, read_timeout)
+        self.max_bytes = max_bytes
         self.budget = budget
 
     def geocode(
@@ -246,22 +315,29 @@ class OpenWeatherClient:
         if self.budget is not None:
             self.budget.spend()
         query = {**params, "appid": api_key}
+        # The whole answer, not each read, must arrive within the call's timeouts (and
+        # within the request's own deadline).
+        finish_by = time.monotonic() + sum(timeout)
+        if deadline is not None:
+            finish_by = min(finish_by, deadline)
         try:
-            response = self.session.get(self.base_url + path, params=query, timeout=timeout)
+            response = self.session.get(
+                self.base_url + path, params=query, timeout=timeout, stream=True
+            )
+            with response:
+                content = _read_capped(response, max_bytes=self.max_bytes, finish_by=finish_by)
         except requests.Timeout:
             # `from None`, not `from exc`: requests' messages embed the URL, and the
             # URL carries the key; the chain would print it in any traceback.
             raise UpstreamUnavailable(
                 f"OpenWeather did not answer within {timeout[1]:g} s"
             ) from None
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            # urllib3's and the socket's own errors come from reading the body in steps.
             raise UpstreamUnavailable(
                 f"Could not reach OpenWeather ({type(exc).__name__})"
             ) from None
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        body = _json(content)
         _raise_for(
             _status_of(body, response.status_code) if response.ok else response.status_code, body
         )
