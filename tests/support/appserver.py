@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from tests.support.openbao import free_port
+from tests.support.network import free_port
 from tests.support.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,15 +21,10 @@ from pathlib import Path
 import hvac
 import requests
 
+from tests.support.network import free_port
 from tests.support.processes import stop_process
 
 ROOT_TOKEN = "root"  # a dev server's root token; never used by the app itself
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def bao_binary() -> str:
