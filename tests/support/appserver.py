@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from pathlib import Path
 import requests
 
 from tests.support.network import free_port
-from tests.support.processes import stop_process
+from tests.support.processes import stop_process, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -123,21 +122,21 @@ class AppServer:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{self.log_text()}")
-            try:
-                if self.app != DEFAULT_APP:
-                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                    return self
-                if requests.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except (OSError, requests.RequestException):
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer in {timeout} s:\n{self.log_text()}")
+        wait_until(
+            self._answers,
+            what="gunicorn",
+            timeout=timeout,
+            process=self._process,
+            log=self.log_text,
+            on_failure=self.stop,
+        )
+        return self
+
+    def _answers(self) -> bool:
+        if self.app != DEFAULT_APP:  # an app without /healthz: accepting connections will do
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
+        return requests.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
 
     def stop(self) -> None:
         stop_process(self._process, grace=15)

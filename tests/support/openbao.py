@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import hvac
 import requests
 
 from tests.support.network import free_port
-from tests.support.processes import stop_process
+from tests.support.processes import stop_process, wait_until
 
 ROOT_TOKEN = "root"  # a dev server's root token; never used by the app itself
 
@@ -78,18 +77,16 @@ class OpenBaoServer:
             stderr=subprocess.STDOUT,
             env=env,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"OpenBao exited early:\n{self.log_text()}")
-            try:
-                if requests.get(f"{self.addr}/v1/sys/health", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"OpenBao did not become ready in {timeout} s")
+        health = f"{self.addr}/v1/sys/health"
+        wait_until(
+            lambda: requests.get(health, timeout=1).status_code == 200,
+            what="OpenBao",
+            timeout=timeout,
+            process=self._process,
+            log=self.log_text,
+            on_failure=self.stop,
+        )
+        return self
 
     def stop(self) -> None:
         """Stop the server; everything it held is gone."""
@@ -119,11 +116,11 @@ class OpenBaoServer:
     def unseal_key(self) -> str:
         """The dev server's single unseal key, which it prints once it is up."""
         # The dev server prints its banner a moment after it starts answering.
-        deadline = time.monotonic() + 15
-        while not (match := re.search(r"Unseal Key: (\S+)", self.log_text())):
-            if time.monotonic() > deadline:
-                raise RuntimeError("OpenBao has not printed its unseal key")
-            time.sleep(0.1)
+        match = wait_until(
+            lambda: re.search(r"Unseal Key: (\S+)", self.log_text()),
+            what="OpenBao's unseal key line",
+            timeout=15,
+        )
         return match.group(1)
 
     def root_client(self) -> hvac.Client:
