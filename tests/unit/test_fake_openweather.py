@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.fakes.clock import Clock
 from tests.fakes.openweather import PLACES, FakeOpenWeather, Place, sun_times
 
 KEY = "test-key"
@@ -35,17 +36,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 NOW = calendar.timegm((2024, 1, 15, 10, 20, 0))
 
 
-class Clock:
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

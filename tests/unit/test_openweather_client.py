@@ -8,6 +8,7 @@ import pytest
 import requests
 import requests_mock
 
+from tests.fakes.keys import FakeKeys
 from tests.unit import payloads
 from weather.clients.openweather import (
     InvalidApiKey,
@@ -27,22 +28,6 @@ CURRENT_BODY = payloads.CURRENT
 FORECAST_BODY = {**payloads.FORECAST, "list": payloads.FORECAST["list"][:2]}
 
 
-class CountingKeys:
-    """A key source that hands out keys in order and counts invalidations."""
-
-    def __init__(self, *keys: str) -> None:
-        self.keys = list(keys)
-        self.invalidations = 0
-
-    def get(self) -> str:
-        return self.keys[0]
-
-    def invalidate(self) -> None:
-        self.invalidations += 1
-        if len(self.keys) > 1:
-            self.keys.pop(0)
-
-
 @pytest.fixture
 def transport() -> requests_mock.Adapter:
     return requests_mock.Adapter()
@@ -53,7 +38,7 @@ def client(transport: requests_mock.Adapter) -> OpenWeatherClient:
     session = requests.Session()
     session.mount("http://", transport)
     return OpenWeatherClient(
-        base_url=BASE, keys=CountingKeys(KEY), session=session, connect_timeout=1.5, read_timeout=4
+        base_url=BASE, keys=FakeKeys(KEY), session=session, connect_timeout=1.5, read_timeout=4
     )
 
 
@@ -201,7 +186,7 @@ def test_empty_geocoding_result_is_place_not_found(client, transport):
 
 
 def test_a_401_re_reads_the_key_and_retries_exactly_once(transport):
-    keys = CountingKeys("old-key", "new-key")
+    keys = FakeKeys("old-key", "new-key")
     session = requests.Session()
     session.mount("http://", transport)
     client = OpenWeatherClient(base_url=BASE, keys=keys, session=session)

@@ -12,6 +12,7 @@ from django.db import IntegrityError, OperationalError
 from django.test import RequestFactory
 from django.utils import timezone
 
+from tests.fakes.keys import FakeKeys
 from tests.unit.conftest import UPSTREAM, VAULT
 from tests.unit.test_lookups import FakeClient
 from weather import leases, lookups
@@ -183,14 +184,6 @@ def test_no_request_is_sent_once_the_budget_is_spent(settings, requests_mock):
     with pytest.raises(BudgetExhausted):
         client.current(lat=1, lon=2, units="metric")
     assert requests_mock.call_count == 0
-
-
-class FakeKeys:
-    def get(self) -> str:
-        return "k"
-
-    def invalidate(self) -> None:
-        pass
 
 
 def test_a_spent_time_budget_sends_nothing(requests_mock):
