@@ -46,6 +46,26 @@ def base_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def app_env(
+    *,
+    database_url: str,
+    static_root: str,
+    vault_addr: str,
+    vault_token: str,
+    upstream_url: str,
+    **overrides: str,
+) -> dict[str, str]:
+    """``base_env`` for the app wired to a database, Vault (by token) and an OpenWeather."""
+    return base_env(
+        DATABASE_URL=database_url,
+        DJANGO_STATIC_ROOT=static_root,
+        VAULT_ADDR=vault_addr,
+        VAULT_TOKEN=vault_token,
+        OPENWEATHER_BASE_URL=upstream_url,
+        **overrides,
+    )
+
+
 def manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,

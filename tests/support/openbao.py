@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,3 +186,10 @@ def seed_weather_key(
     server.write_secret(mount=mount, path=path, data={field: api_key})
     server.put_policy(name=policy, mount=mount, path=path)
     return server.create_token(policy=policy)
+
+
+@contextmanager
+def seeded_openbao(*, api_key: str) -> Iterator[tuple[OpenBaoServer, str]]:
+    """Start a dev server holding ``api_key``; yield it and the app's least-privilege token."""
+    with OpenBaoServer() as server:
+        yield server, seed_weather_key(server, api_key=api_key)
