@@ -35,8 +35,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.fakes.openweather import FakeOpenWeather  # noqa: E402
-from tests.support.appserver import AppServer, base_env, collect_static, fresh_database  # noqa: E402
-from tests.support.openbao import OpenBaoServer, seed_weather_key  # noqa: E402
+from tests.support.appserver import (  # noqa: E402
+    AppServer,
+    app_env,
+    base_env,
+    collect_static,
+    fresh_database,
+)
+from tests.support.openbao import seeded_openbao  # noqa: E402
 
 API_KEY = "bench-" + "0" * 26
 UPSTREAM_LATENCY = 0.150
@@ -147,19 +153,18 @@ def main() -> int:
 
     with (
         FakeOpenWeather(api_key=API_KEY, latency=UPSTREAM_LATENCY) as fake,
-        OpenBaoServer() as vault,
+        seeded_openbao(api_key=API_KEY) as (vault, token),
     ):
-        token = seed_weather_key(vault, api_key=API_KEY)
         for workers in args.workers:
             (workdir / str(workers)).mkdir()
             with fresh_database(workdir / str(workers)) as database_url:
-                env = base_env(
+                env = app_env(
+                    database_url=database_url,
+                    static_root=str(static_root),
+                    vault_addr=vault.addr,
+                    vault_token=token,
+                    upstream_url=fake.base_url,
                     DJANGO_SETTINGS_MODULE="bench.settings",
-                    DATABASE_URL=database_url,
-                    DJANGO_STATIC_ROOT=str(static_root),
-                    VAULT_ADDR=vault.addr,
-                    VAULT_TOKEN=token,
-                    OPENWEATHER_BASE_URL=fake.base_url,
                     # Measure caching, not the budget: the cold run alone needs 400 calls.
                     WEATHER_BUDGET_PER_MINUTE="1000000",
                     WEATHER_BUDGET_PER_DAY="1000000",

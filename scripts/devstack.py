@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.fakes.openweather import FakeOpenWeather  # noqa: E402
-from tests.support.openbao import OpenBaoServer, free_port, seed_weather_key  # noqa: E402
+from tests.support.network import free_port  # noqa: E402
+from tests.support.openbao import OpenBaoServer, seed_weather_key  # noqa: E402
 
 
 def port_is_free(port: int) -> bool:

@@ -5,13 +5,18 @@ It answers the three endpoints the project uses (direct geocoding, current weath
 for a fixed set of places. Weather values are deterministic per (location, hour) so tests can
 compare responses, yet plausible enough to look right in the UI.
 
+The bodies come from pure functions (:func:`current_weather`, :func:`forecast`,
+:func:`geocode`), which unit tests also use for the JSON they stub in at the transport.
+
 It can be driven in-process (``with FakeOpenWeather() as fake: ...``) or run standalone so
-that other processes (gunicorn under test, benchmarks, the dev stack) can point at it::
+that other processes (gunicorn under test, the compose demo, the CI smoke test) can point
+at it::
 
-    python -m tests.fakes.openweather --port 8001 --key demo-key [--latency 0.15] [--verbose]
+    python -m tests.fakes.openweather --port 8001 --key demo-key [--latency 0.15]
 
-Faults, latency, the accepted API key and call counters can be changed at run time, either
-through methods on :class:`FakeOpenWeather` or over HTTP under ``/__fake__/``.
+Tests set faults, latency and the accepted key through methods on :class:`FakeOpenWeather`.
+Over HTTP it only reports: ``GET /__fake__/calls`` (the per-endpoint counters, for the
+smoke test) and ``GET /__fake__/config`` (the settings, for the compose healthcheck).
 """
 
 from __future__ import annotations
@@ -22,33 +27,20 @@ import json
 import math
 import os
 import random
-import re
 import signal
 import socket
 import socketserver
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from http.client import responses
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import parse_qs, quote, quote_plus, unquote_plus, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-__all__ = [
-    "ENDPOINTS",
-    "PLACES",
-    "FakeOpenWeather",
-    "Place",
-    "current_weather",
-    "forecast",
-    "geocode",
-    "main",
-    "nearest_place",
-    "sun_times",
-]
+__all__ = ["PLACES", "FakeOpenWeather", "Place", "current_weather", "forecast", "geocode", "main"]
 
 
 @dataclass(frozen=True)
@@ -132,7 +124,6 @@ _ERROR_BODIES: dict[int, dict[str, Any]] = {
 MALFORMED_BODY = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>"
 
 _CONTROL_PREFIX = "/__fake__/"
-_MAX_BODY = 1 << 20
 _NEAREST_PLACE_KM = 50.0
 # Condition code -> (main, description, icon base, relative weight, cloud cover % range).
 _CONDITIONS: dict[int, tuple[str, str, str, int, tuple[int, int]]] = {
@@ -147,9 +138,6 @@ _CONDITIONS: dict[int, tuple[str, str, str, int, tuple[int, int]]] = {
     200: ("Thunderstorm", "thunderstorm with light rain", "11", 3, (75, 100)),
     600: ("Snow", "light snow", "13", 0, (75, 100)),  # only reached by converting cold rain
 }
-# Values run to the next "&" or whitespace: over-redacting a quote is better than leaking.
-_APPID_RE = re.compile(r"(appid=)[^&\s]*", re.IGNORECASE)
-_QUERY_PAIR_RE = re.compile(r"([?&])([^=&\s?]*)=([^&\s]*)")
 
 
 def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -423,12 +411,10 @@ def geocode(q: str, limit: int = 5) -> list[dict[str, Any]]:
     return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Fault:
     kind: str  # "status" or "malformed"
     status: int
-    endpoint: str | None
-    times: int | None  # requests still to fail; None until cleared
 
 
 def _error_body(status: int) -> dict[str, Any]:
@@ -448,9 +434,7 @@ class _Server(ThreadingHTTPServer):
         self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # The default prints a traceback; clients hanging up mid-response are routine here.
-        exc = sys.exc_info()[1]
-        self.fake._log(f"error serving {client_address[0]}: {type(exc).__name__}")
+        """Stay quiet: clients hanging up mid-response are routine here."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -471,60 +455,29 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.fake._track(self.connection, add=False)
 
     def log_message(self, format: str, *args: Any) -> None:
-        fake = self.server.fake
-        if fake.verbose:
-            fake._log(f"{self.address_string()} - {format % args}")
+        """Log nothing: request lines carry the key (``appid``)."""
 
-    def _read_body(self) -> bytes | None:
-        """Consume the request body so the next keep-alive request parses; None if too big."""
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if not 0 <= length <= _MAX_BODY:
-            self.close_connection = True
-            return None
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _send(self, status: int, body: bytes | Any, content_type: str = "") -> None:
+    def _send(self, status: int, body: bytes | Any) -> None:
         if not isinstance(body, bytes):
             body = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         self.send_response(status)
-        self.send_header("Content-Type", content_type or "application/json; charset=utf-8")
+        self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Access-Control-Allow-Origin", "*")
-        if self.close_connection:
-            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
 
-    def _parse(self) -> tuple[str, dict[str, str]]:
-        url = urlsplit(self.path)
-        parsed = parse_qs(url.query, keep_blank_values=True)
-        return url.path, {k: v[0] for k, v in parsed.items()}
-
     def do_GET(self) -> None:
-        path, query = self._parse()
-        body = self._read_body()
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         fake = self.server.fake
-        if body is None:
-            self._send(413, {"cod": "413", "message": "Request entity too large"})
-        elif path.startswith(_CONTROL_PREFIX):
-            self._send(*fake._control("GET", path[len(_CONTROL_PREFIX) :], b""))
-        elif path in ENDPOINTS:
-            self._send(*fake._answer(ENDPOINTS[path], query))
+        if url.path == f"{_CONTROL_PREFIX}calls":
+            self._send(200, fake.call_counts())
+        elif url.path == f"{_CONTROL_PREFIX}config":
+            self._send(200, fake.config())
+        elif url.path in ENDPOINTS:
+            self._send(*fake._answer(ENDPOINTS[url.path], query))
         else:
             self._send(404, {"cod": "404", "message": "Internal error"})
-
-    def do_POST(self) -> None:
-        path, _ = self._parse()
-        body = self._read_body()
-        if body is None:
-            self._send(413, {"error": "request body too large"})
-        elif path.startswith(_CONTROL_PREFIX):
-            self._send(*self.server.fake._control("POST", path[len(_CONTROL_PREFIX) :], body))
-        else:
-            self._send(405, {"cod": "405", "message": "Method Not Allowed"})
 
 
 def _float_param(query: dict[str, str], name: str, bound: float) -> float | None:
@@ -536,7 +489,7 @@ def _float_param(query: dict[str, str], name: str, bound: float) -> float | None
 
 
 class FakeOpenWeather:
-    """OpenWeather look-alike with run-time fault injection and per-endpoint counters."""
+    """OpenWeather look-alike with a settable fault, latency and key, and per-endpoint counters."""
 
     def __init__(
         self,
@@ -545,22 +498,17 @@ class FakeOpenWeather:
         port: int = 0,
         api_key: str = "test-key",
         latency: float = 0.0,
-        verbose: bool = False,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.host = host
         self.port = port
-        self.verbose = verbose
-        self.clock = clock
+        self.api_key = api_key
+        self.latency = latency  # seconds added to every API answer
         self._lock = threading.Lock()
-        self._api_keys: frozenset[str] = frozenset({api_key})
-        self._latency = 0.0
-        self._faults: list[_Fault] = []
+        self._fault: _Fault | None = None
         self._calls: dict[str, int] = {}
         self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        self.latency = latency
         self.reset()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -612,220 +560,79 @@ class FakeOpenWeather:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    # -- configuration -----------------------------------------------------------------------
+    # -- what tests change -------------------------------------------------------------------
 
-    @property
-    def latency(self) -> float:
-        with self._lock:
-            return self._latency
+    def set_api_key(self, key: str) -> None:
+        """Accept ``key`` from now on, and no other (a rotation)."""
+        self.api_key = key
 
-    @latency.setter
-    def latency(self, seconds: float) -> None:
-        seconds = float(seconds)
-        if not math.isfinite(seconds) or seconds < 0:
-            raise ValueError("latency must be a non-negative number of seconds")
-        with self._lock:
-            self._latency = seconds
+    def fail(self, status: int) -> None:
+        """Answer every API request with ``status`` and OpenWeather's error body, until cleared."""
+        self._fault = _Fault("status", status)
 
-    @property
-    def api_keys(self) -> frozenset[str]:
-        with self._lock:
-            return self._api_keys
-
-    def set_api_key(self, key: str, *more: str) -> None:
-        """Replace the accepted key(s); several keys model a rotation overlap window."""
-        keys = frozenset((key, *more))
-        if not all(isinstance(k, str) and k for k in keys):
-            raise ValueError("API keys must be non-empty strings")
-        with self._lock:
-            self._api_keys = keys
-
-    def fail(self, status: int, *, endpoint: str | None = None, times: int | None = None) -> None:
-        """Answer ``status`` to the next ``times`` requests (None: until cleared).
-
-        The newest fault wins when several match, so a one-off can sit on top of an outage.
-        """
-        self._add_fault("status", status, endpoint, times)
-
-    def malformed(
-        self, status: int = 200, *, endpoint: str | None = None, times: int | None = None
-    ) -> None:
-        """Answer ``status`` (200 by default) with a body that is not valid JSON."""
-        self._add_fault("malformed", status, endpoint, times)
-
-    @staticmethod
-    def _check_fault(kind: str, status: Any, endpoint: Any, times: Any) -> None:
-        lowest = 400 if kind == "status" else 200
-        if isinstance(status, bool) or not isinstance(status, int) or not lowest <= status <= 599:
-            raise ValueError(f"status must be an HTTP status code in {lowest}-599")
-        if endpoint is not None and endpoint not in ENDPOINTS.values():
-            raise ValueError(f"endpoint must be one of {sorted(ENDPOINTS.values())} or null")
-        if times is not None and (
-            isinstance(times, bool) or not isinstance(times, int) or times < 1
-        ):
-            raise ValueError("times must be a positive integer or null")
-
-    def _add_fault(self, kind: str, status: int, endpoint: str | None, times: int | None) -> None:
-        self._check_fault(kind, status, endpoint, times)
-        with self._lock:
-            self._faults.insert(0, _Fault(kind, status, endpoint, times))
+    def malformed(self) -> None:
+        """Answer every API request with a 200 whose body is not JSON, until cleared."""
+        self._fault = _Fault("malformed", 200)
 
     def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
+        self._fault = None
 
     def call_counts(self) -> dict[str, int]:
+        """API requests per endpoint, refused ones included, and how many had a wrong key."""
         with self._lock:
             return dict(self._calls)
 
-    @property
-    def calls(self) -> dict[str, int]:
-        return self.call_counts()
-
     def reset(self) -> None:
-        """Zero the counters and clear faults; latency and keys are left as they are."""
+        """Zero the counters and clear the fault; latency and key are left as they are."""
         with self._lock:
             self._calls = {name: 0 for name in (*ENDPOINTS.values(), "unauthorized")}
-            self._faults.clear()
+        self._fault = None
 
     def config(self) -> dict[str, Any]:
-        """Current settings, safe to show: the keys themselves are never included."""
-        with self._lock:
-            return {
-                "latency": self._latency,
-                "api_keys": len(self._api_keys),
-                "faults": [asdict(f) for f in self._faults],
-            }
+        """Current settings, safe to show: the key itself is never included."""
+        return {"latency": self.latency, "fault": self._fault and asdict(self._fault)}
 
     # -- request handling --------------------------------------------------------------------
-
-    def _take_fault(self, endpoint: str) -> _Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.endpoint in (None, endpoint):
-                    if fault.times is not None:
-                        fault.times -= 1
-                        if fault.times == 0:
-                            self._faults.remove(fault)
-                    return fault
-        return None
-
-    def _answer(self, endpoint: str, query: dict[str, str]) -> tuple[int, Any, str]:
-        with self._lock:
-            self._calls[endpoint] += 1
-            latency = self._latency
-        if latency:
-            time.sleep(latency)
-        # Faults come before the key check: an upstream outage fails every caller alike.
-        fault = self._take_fault(endpoint)
-        if fault is not None and fault.kind == "malformed":
-            return fault.status, MALFORMED_BODY, "application/json; charset=utf-8"
-        if fault is not None:
-            return fault.status, _error_body(fault.status), ""
-        if query.get("appid") not in self.api_keys:
-            with self._lock:
-                self._calls["unauthorized"] += 1
-            return 401, UNAUTHORIZED_BODY, ""
-        if endpoint == "geocode":
-            q = query.get("q", "").strip()
-            if not q:
-                return 400, {"cod": "400", "message": "Nothing to geocode"}, ""
-            try:
-                limit = max(1, min(5, int(query.get("limit", "5"))))
-            except ValueError:
-                limit = 5
-            return 200, geocode(q, limit), ""
-        lat = _float_param(query, "lat", 90.0)
-        if lat is None:
-            return 400, {"cod": "400", "message": "wrong latitude"}, ""
-        lon = _float_param(query, "lon", 180.0)
-        if lon is None:
-            return 400, {"cod": "400", "message": "wrong longitude"}, ""
-        units = query.get("units", "standard")
-        if units not in ("standard", "metric", "imperial"):
-            units = "standard"
-        build = current_weather if endpoint == "weather" else forecast
-        return 200, build(lat, lon, units, self.clock()), ""
-
-    def _control(self, method: str, action: str, body: bytes) -> tuple[int, Any]:
-        if method == "GET" and action == "calls":
-            return 200, self.call_counts()
-        if method == "GET" and action == "config":
-            return 200, self.config()
-        if method == "POST" and action == "reset":
-            self.reset()
-            return 200, self.config()
-        if method == "POST" and action == "config":
-            try:
-                self._apply_config(json.loads(body or b"{}"))
-            except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
-                return 400, {"error": str(exc)}
-            return 200, self.config()
-        return 404, {"error": f"unknown control action {method} {action!r}"}
-
-    def _apply_config(self, cfg: Any) -> None:
-        if not isinstance(cfg, dict):
-            raise TypeError("config body must be a JSON object")
-        unknown = set(cfg) - {"latency", "api_key", "fail", "malformed", "clear_faults"}
-        if unknown:
-            raise ValueError(f"unknown config keys: {sorted(unknown)}")
-        # Validate everything before changing anything, so a bad body leaves no half-state.
-        keys = cfg.get("api_key")
-        if keys is not None:
-            keys = [keys] if isinstance(keys, str) else keys
-            if (
-                not isinstance(keys, list)
-                or not keys
-                or not all(isinstance(k, str) and k for k in keys)
-            ):
-                raise ValueError("api_key must be a non-empty string or list of strings")
-        faults: list[tuple[str, int, str | None, int | None]] = []
-        for name, kind, default in (("fail", "status", 500), ("malformed", "malformed", 200)):
-            spec = cfg.get(name)
-            if spec is None:
-                continue
-            if not isinstance(spec, dict) or set(spec) - {"status", "endpoint", "times"}:
-                raise ValueError(f"{name} must be an object with status, endpoint, times")
-            fault = (kind, spec.get("status", default), spec.get("endpoint"), spec.get("times"))
-            self._check_fault(*fault)
-            faults.append(fault)
-        if "latency" in cfg:
-            latency = cfg["latency"]
-            if isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency < 0:
-                raise ValueError("latency must be a non-negative number")
-        if cfg.get("clear_faults"):
-            self.clear_faults()
-        if "latency" in cfg:
-            self.latency = cfg["latency"]
-        if keys is not None:
-            self.set_api_key(*keys)
-        for fault in faults:
-            self._add_fault(*fault)
-
-    # -- logging -----------------------------------------------------------------------------
 
     def _track(self, conn: socket.socket, *, add: bool) -> None:
         with self._lock:
             (self._connections.add if add else self._connections.discard)(conn)
 
-    def _log(self, message: str) -> None:
-        if not self.verbose:
-            return
-        sys.stderr.write(f"[fake-openweather] {self._redact(message)}\n")
-        sys.stderr.flush()
-
-    def _redact(self, message: str) -> str:
-        def scrub_pair(m: re.Match[str]) -> str:
-            if unquote_plus(m.group(2)).strip().casefold() == "appid":
-                return f"{m.group(1)}appid=***"
-            return m.group(0)
-
-        message = _APPID_RE.sub(r"\1***", _QUERY_PAIR_RE.sub(scrub_pair, message))
-        # A client that puts the key somewhere else (the path, say) must not leak it either.
-        for key in self.api_keys:
-            for form in {key, quote(key, safe=""), quote_plus(key)}:
-                message = message.replace(form, "***")
-        return message
+    def _answer(self, endpoint: str, query: dict[str, str]) -> tuple[int, Any]:
+        with self._lock:
+            self._calls[endpoint] += 1
+        if self.latency:
+            time.sleep(self.latency)
+        # Faults come before the key check: an upstream outage fails every caller alike.
+        fault = self._fault
+        if fault is not None and fault.kind == "malformed":
+            return fault.status, MALFORMED_BODY
+        if fault is not None:
+            return fault.status, _error_body(fault.status)
+        if query.get("appid") != self.api_key:
+            with self._lock:
+                self._calls["unauthorized"] += 1
+            return 401, UNAUTHORIZED_BODY
+        if endpoint == "geocode":
+            q = query.get("q", "").strip()
+            if not q:
+                return 400, {"cod": "400", "message": "Nothing to geocode"}
+            try:
+                limit = max(1, min(5, int(query.get("limit", "5"))))
+            except ValueError:
+                limit = 5
+            return 200, geocode(q, limit)
+        lat = _float_param(query, "lat", 90.0)
+        if lat is None:
+            return 400, {"cod": "400", "message": "wrong latitude"}
+        lon = _float_param(query, "lon", 180.0)
+        if lon is None:
+            return 400, {"cod": "400", "message": "wrong longitude"}
+        units = query.get("units", "standard")
+        if units not in ("standard", "metric", "imperial"):
+            units = "standard"
+        build = current_weather if endpoint == "weather" else forecast
+        return 200, build(lat, lon, units, time.time())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -841,12 +648,9 @@ def main(argv: list[str] | None = None) -> int:
         help="accepted appid (default: $FAKE_OPENWEATHER_KEY or test-key)",
     )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
-    parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
     args = parser.parse_args(argv)
 
-    fake = FakeOpenWeather(
-        host=args.host, port=args.port, api_key=args.key, latency=args.latency, verbose=args.verbose
-    )
+    fake = FakeOpenWeather(host=args.host, port=args.port, api_key=args.key, latency=args.latency)
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: object) -> None:

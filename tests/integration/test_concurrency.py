@@ -10,26 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.conftest import API_KEY
-from tests.support.appserver import AppServer, base_env, fresh_database
-from tests.support.openbao import seed_weather_key
+from tests.support.appserver import AppServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 POINTS = [(round(-60 + 4.1 * i, 2), round(-170 + 11.3 * i, 2)) for i in range(30)]
-
-
-@pytest.fixture
-def server_env(tmp_path, openbao_server, fake_upstream, static_root):
-    """Environment for gunicorn: a fresh shared database, real Vault, the fake upstream."""
-    with fresh_database(tmp_path) as database_url:
-        yield base_env(
-            DATABASE_URL=database_url,
-            DJANGO_STATIC_ROOT=static_root,
-            VAULT_ADDR=openbao_server.addr,
-            VAULT_TOKEN=seed_weather_key(openbao_server, api_key=API_KEY),
-            OPENWEATHER_BASE_URL=fake_upstream.base_url,
-        )
 
 
 def hammer(server: AppServer, urls: list[str], *, clients: int) -> Counter[int]:

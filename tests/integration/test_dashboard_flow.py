@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.conftest import API_KEY
-from tests.support.openbao import OpenBaoServer, seed_weather_key
+from tests.support.openbao import seed_weather_key
 from weather.vault import api_keys
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -99,22 +99,24 @@ def test_approle_login_through_the_whole_flow(client, settings, live_settings, o
     assert client.get("/api/weather", {"q": "Springfield"}).status_code == 200
 
 
-def test_vault_stopped_gives_a_clear_page_and_failing_readyz(client, settings, fake_upstream):
-    with OpenBaoServer() as vault:
-        settings.VAULT_ADDR = vault.addr
-        settings.VAULT_TOKEN = seed_weather_key(vault, api_key=API_KEY)
-        settings.OPENWEATHER_BASE_URL = fake_upstream.base_url
-        assert client.get("/readyz").status_code == 200
-        vault.stop()
-        api_keys().invalidate()
+def test_vault_stopped_gives_a_clear_page_and_failing_readyz(
+    client, settings, fake_upstream, own_openbao
+):
+    vault, token = own_openbao
+    settings.VAULT_ADDR = vault.addr
+    settings.VAULT_TOKEN = token
+    settings.OPENWEATHER_BASE_URL = fake_upstream.base_url
+    assert client.get("/readyz").status_code == 200
+    vault.stop()
+    api_keys().invalidate()
 
-        page = client.get("/", {"q": "Reykjavík"})
-        assert page.status_code == 503
-        assert "credentials cannot be read right now" in page.content.decode()
-        ready = client.get("/readyz")
-        assert ready.status_code == 503
-        assert ready.json()["checks"]["vault"] == {"ok": False, "error": "VaultUnreachable"}
-        assert ready.json()["checks"]["database"] == {"ok": True}
+    page = client.get("/", {"q": "Reykjavík"})
+    assert page.status_code == 503
+    assert "credentials cannot be read right now" in page.content.decode()
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["vault"] == {"ok": False, "error": "VaultUnreachable"}
+    assert ready.json()["checks"]["database"] == {"ok": True}
 
 
 def test_readyz_is_200_with_real_vault_and_database(client, live_settings):

@@ -20,8 +20,8 @@ import pytest
 
 from tests.conftest import API_KEY
 from tests.fakes.openweather import FakeOpenWeather
-from tests.support.appserver import AppServer, base_env, fresh_database
-from tests.support.openbao import OpenBaoServer, seed_weather_key
+from tests.support.appserver import AppServer, app_env, fresh_database
+from tests.support.openbao import OpenBaoServer, seeded_openbao
 from tests.support.tcpproxy import TcpProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -52,22 +52,21 @@ def stack(tmp_path_factory, static_root) -> Iterator[Stack]:
     with (
         FakeOpenWeather(api_key=API_KEY) as fake,
         TcpProxy("127.0.0.1", fake.port) as upstream_link,
-        OpenBaoServer() as vault,
+        seeded_openbao(api_key=API_KEY) as (vault, _),
         TcpProxy("127.0.0.1", vault.port) as vault_link,
         fresh_database(workdir) as database_url,
     ):
-        seed_weather_key(vault, api_key=API_KEY)
         # A chosen id, so the "token revoked" fault can be healed with the same token.
         app_token = vault.create_token(policy="weather-read", token_id="weather-faults-app")
-        env = base_env(
-            DATABASE_URL=database_url,
-            DJANGO_STATIC_ROOT=static_root,
-            VAULT_ADDR=f"http://127.0.0.1:{vault_link.port}",
-            VAULT_TOKEN=app_token,
+        env = app_env(
+            database_url=database_url,
+            static_root=static_root,
+            vault_addr=f"http://127.0.0.1:{vault_link.port}",
+            vault_token=app_token,
+            upstream_url=f"http://127.0.0.1:{upstream_link.port}",
             VAULT_TIMEOUT="1",
             # Read Vault on every upstream call, so a Vault fault shows at once.
             VAULT_KEY_TTL="0",
-            OPENWEATHER_BASE_URL=f"http://127.0.0.1:{upstream_link.port}",
             OPENWEATHER_CONNECT_TIMEOUT="1",
             OPENWEATHER_READ_TIMEOUT="1",
             WEATHER_CACHE_TTL=str(CACHE_TTL),
@@ -211,62 +210,42 @@ def test_readyz_names_the_failed_dependency(stack: Stack):
     assert stack.server.get("/readyz").status_code == 200
 
 
-def test_vault_down_at_start_then_back(tmp_path, static_root, fake_upstream, openbao_server):
+def test_vault_down_at_start_then_back(server_env, openbao_server):
     """The app starts and serves pages with Vault unreachable, and uses it once it is back."""
-    token = seed_weather_key(openbao_server, api_key=API_KEY)
     link = TcpProxy("127.0.0.1", openbao_server.port)  # not started: Vault is "down"
-    with fresh_database(tmp_path) as database_url:
-        env = base_env(
-            DATABASE_URL=database_url,
-            DJANGO_STATIC_ROOT=static_root,
-            VAULT_ADDR=f"http://127.0.0.1:{link.port}",
-            VAULT_TOKEN=token,
-            VAULT_TIMEOUT="1",
-            OPENWEATHER_BASE_URL=fake_upstream.base_url,
-        )
-        with AppServer(env=env, workers=2) as server:
-            assert server.get("/").status_code == 200
-            assert server.get("/readyz").status_code == 503
-            lookup = server.get("/api/weather", q="Paris")
-            assert lookup.status_code == 503
-            assert lookup.json()["error"]["code"] == "vault_unavailable"
-            with link:
-                assert server.get("/api/weather", q="Paris").status_code == 200
-                assert server.get("/readyz").status_code == 200
-
-
-def test_database_unreachable_is_a_clear_503_and_recovers(
-    tmp_path, static_root, fake_upstream, openbao_server
-):
-    token = seed_weather_key(openbao_server, api_key=API_KEY)
-    with fresh_database(tmp_path) as database_url:
-        link, env_url = database_link(database_url)
-        env = base_env(
-            DATABASE_URL=env_url,
-            DJANGO_STATIC_ROOT=static_root,
-            VAULT_ADDR=openbao_server.addr,
-            VAULT_TOKEN=token,
-            OPENWEATHER_BASE_URL=fake_upstream.base_url,
-        )
-        with link, AppServer(env=env, workers=2) as server:
-            assert server.get("/api/weather", q="Sydney").status_code == 200
-            link.stop()
-            try:
-                # Places no worker has served yet: those need the database.
-                page = server.get("/", q="Paris")
-                assert page.status_code == 503
-                assert "database is not answering" in page.text
-                api = server.get("/api/weather", q="Mumbai")
-                assert api.status_code == 503
-                assert api.json()["error"]["code"] == "database_unavailable"
-                ready = server.get("/readyz")
-                assert ready.status_code == 503
-                assert ready.json()["checks"]["database"]["ok"] is False
-                assert server.get("/healthz").status_code == 200
-            finally:
-                link.start()
-            assert server.get("/api/weather", q="Sydney").json()["source"] == "cache"
+    env = {**server_env, "VAULT_ADDR": f"http://127.0.0.1:{link.port}", "VAULT_TIMEOUT": "1"}
+    with AppServer(env=env, workers=2) as server:
+        assert server.get("/").status_code == 200
+        assert server.get("/readyz").status_code == 503
+        lookup = server.get("/api/weather", q="Paris")
+        assert lookup.status_code == 503
+        assert lookup.json()["error"]["code"] == "vault_unavailable"
+        with link:
+            assert server.get("/api/weather", q="Paris").status_code == 200
             assert server.get("/readyz").status_code == 200
+
+
+def test_database_unreachable_is_a_clear_503_and_recovers(server_env):
+    link, env_url = database_link(server_env["DATABASE_URL"])
+    with link, AppServer(env={**server_env, "DATABASE_URL": env_url}, workers=2) as server:
+        assert server.get("/api/weather", q="Sydney").status_code == 200
+        link.stop()
+        try:
+            # Places no worker has served yet: those need the database.
+            page = server.get("/", q="Paris")
+            assert page.status_code == 503
+            assert "database is not answering" in page.text
+            api = server.get("/api/weather", q="Mumbai")
+            assert api.status_code == 503
+            assert api.json()["error"]["code"] == "database_unavailable"
+            ready = server.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["checks"]["database"]["ok"] is False
+            assert server.get("/healthz").status_code == 200
+        finally:
+            link.start()
+        assert server.get("/api/weather", q="Sydney").json()["source"] == "cache"
+        assert server.get("/readyz").status_code == 200
 
 
 class SqliteLink:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import API_KEY
-from tests.support.openbao import OpenBaoServer, seed_weather_key
+from tests.support.openbao import OpenBaoServer
 from weather.vault import (
     SecretMissing,
     VaultConfig,
@@ -88,21 +88,19 @@ def test_missing_field_is_secret_missing(openbao_server, vault_token):
         reader_for(openbao_server, token=vault_token, secret_key="no_such_field").read()
 
 
-def test_sealed_and_unsealed_again():
-    with OpenBaoServer() as server:
-        token = seed_weather_key(server, api_key=API_KEY)
-        reader = reader_for(server, token=token)
-        server.seal()
-        with pytest.raises(VaultSealed):
-            reader.read()
-        server.unseal()
-        assert reader.read() == API_KEY
+def test_sealed_and_unsealed_again(own_openbao):
+    server, token = own_openbao
+    reader = reader_for(server, token=token)
+    server.seal()
+    with pytest.raises(VaultSealed):
+        reader.read()
+    server.unseal()
+    assert reader.read() == API_KEY
 
 
-def test_stopped_server_is_unreachable():
-    with OpenBaoServer() as server:
-        token = seed_weather_key(server, api_key=API_KEY)
-        reader = reader_for(server, token=token)
-        server.stop()
-        with pytest.raises(VaultUnreachable):
-            reader.read()
+def test_stopped_server_is_unreachable(own_openbao):
+    server, token = own_openbao
+    reader = reader_for(server, token=token)
+    server.stop()
+    with pytest.raises(VaultUnreachable):
+        reader.read()

@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +18,8 @@ from pathlib import Path
 
 import requests
 
-from tests.support.openbao import free_port
-from tests.support.processes import stop_process
+from tests.support.network import free_port
+from tests.support.processes import stop_process, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -45,6 +44,26 @@ def base_env(**overrides: str) -> dict[str, str]:
     )
     env.update(overrides)
     return env
+
+
+def app_env(
+    *,
+    database_url: str,
+    static_root: str,
+    vault_addr: str,
+    vault_token: str,
+    upstream_url: str,
+    **overrides: str,
+) -> dict[str, str]:
+    """``base_env`` for the app wired to a database, Vault (by token) and an OpenWeather."""
+    return base_env(
+        DATABASE_URL=database_url,
+        DJANGO_STATIC_ROOT=static_root,
+        VAULT_ADDR=vault_addr,
+        VAULT_TOKEN=vault_token,
+        OPENWEATHER_BASE_URL=upstream_url,
+        **overrides,
+    )
 
 
 def manage(*args: str, env: dict[str, str]) -> None:
@@ -123,21 +142,21 @@ class AppServer:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{self.log_text()}")
-            try:
-                if self.app != DEFAULT_APP:
-                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                    return self
-                if requests.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except (OSError, requests.RequestException):
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer in {timeout} s:\n{self.log_text()}")
+        wait_until(
+            self._answers,
+            what="gunicorn",
+            timeout=timeout,
+            process=self._process,
+            log=self.log_text,
+            on_failure=self.stop,
+        )
+        return self
+
+    def _answers(self) -> bool:
+        if self.app != DEFAULT_APP:  # an app without /healthz: accepting connections will do
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
+        return requests.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
 
     def stop(self) -> None:
         stop_process(self._process, grace=15)

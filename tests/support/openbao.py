@@ -11,26 +11,21 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import hvac
 import requests
 
-from tests.support.processes import stop_process
+from tests.support.network import free_port
+from tests.support.processes import stop_process, wait_until
 
 ROOT_TOKEN = "root"  # a dev server's root token; never used by the app itself
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def bao_binary() -> str:
@@ -84,18 +79,16 @@ class OpenBaoServer:
             stderr=subprocess.STDOUT,
             env=env,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"OpenBao exited early:\n{self.log_text()}")
-            try:
-                if requests.get(f"{self.addr}/v1/sys/health", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"OpenBao did not become ready in {timeout} s")
+        health = f"{self.addr}/v1/sys/health"
+        wait_until(
+            lambda: requests.get(health, timeout=1).status_code == 200,
+            what="OpenBao",
+            timeout=timeout,
+            process=self._process,
+            log=self.log_text,
+            on_failure=self.stop,
+        )
+        return self
 
     def stop(self) -> None:
         """Stop the server; everything it held is gone."""
@@ -125,11 +118,11 @@ class OpenBaoServer:
     def unseal_key(self) -> str:
         """The dev server's single unseal key, which it prints once it is up."""
         # The dev server prints its banner a moment after it starts answering.
-        deadline = time.monotonic() + 15
-        while not (match := re.search(r"Unseal Key: (\S+)", self.log_text())):
-            if time.monotonic() > deadline:
-                raise RuntimeError("OpenBao has not printed its unseal key")
-            time.sleep(0.1)
+        match = wait_until(
+            lambda: re.search(r"Unseal Key: (\S+)", self.log_text()),
+            what="OpenBao's unseal key line",
+            timeout=15,
+        )
         return match.group(1)
 
     def root_client(self) -> hvac.Client:
@@ -193,3 +186,10 @@ def seed_weather_key(
     server.write_secret(mount=mount, path=path, data={field: api_key})
     server.put_policy(name=policy, mount=mount, path=path)
     return server.create_token(policy=policy)
+
+
+@contextmanager
+def seeded_openbao(*, api_key: str) -> Iterator[tuple[OpenBaoServer, str]]:
+    """Start a dev server holding ``api_key``; yield it and the app's least-privilege token."""
+    with OpenBaoServer() as server:
+        yield server, seed_weather_key(server, api_key=api_key)

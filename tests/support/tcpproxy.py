@@ -6,7 +6,7 @@ import contextlib
 import socket
 import threading
 
-from tests.support.openbao import free_port
+from tests.support.network import free_port
 
 
 class TcpProxy:

@@ -1,60 +1,20 @@
-"""OpenWeather-shaped response bodies for tests that stub HTTP at the transport."""
+"""OpenWeather-shaped response bodies for tests that stub HTTP at the transport.
+
+They come from the fake server's own functions, so the upstream's JSON shape is written
+down once (tests/fakes/openweather.py). What they hold at FIXED_TIME, for the tests that
+look for it on a page: London, broken clouds (icon 04d), 4.17 °C, humidity 36 %,
+1011 hPa, sunrise 07:51:25 and sunset 16:09:35 UTC.
+"""
 
 from __future__ import annotations
 
-CURRENT = {
-    "coord": {"lon": -0.1276, "lat": 51.5073},
-    "weather": [{"id": 803, "main": "Clouds", "description": "broken clouds", "icon": "04d"}],
-    "main": {
-        "temp": 11.3,
-        "feels_like": 10.4,
-        "temp_min": 10.1,
-        "temp_max": 12.2,
-        "pressure": 1014,
-        "humidity": 78,
-    },
-    "wind": {"speed": 4.6, "deg": 240},
-    "dt": 1764140000,
-    "sys": {"country": "GB", "sunrise": 1764142000, "sunset": 1764172000},
-    "timezone": 0,
-    "name": "London",
-    "cod": 200,
-}
+import calendar
 
-FORECAST = {
-    "cod": "200",
-    "message": 0,
-    "cnt": 40,
-    "list": [
-        {
-            "dt": 1764147600 + 10800 * i,
-            "main": {
-                "temp": 9.0 + i % 5,
-                "feels_like": 8.0,
-                "temp_min": 8.5 + i % 5,
-                "temp_max": 10.0 + i % 5,
-                "pressure": 1012,
-                "humidity": 80,
-            },
-            "weather": [{"id": 500, "main": "Rain", "description": "light rain", "icon": "10d"}],
-            "wind": {"speed": 3.1},
-            "pop": 0.4,
-            "rain": {"3h": 0.7},
-        }
-        for i in range(40)
-    ],
-    "city": {"name": "London", "country": "GB", "timezone": 0},
-}
+from tests.fakes.openweather import current_weather, forecast, geocode
 
-GEO_LONDON = [
-    {
-        "name": "London",
-        "lat": 51.5073219,
-        "lon": -0.1276474,
-        "country": "GB",
-        "state": "England",
-        "local_names": {"en": "London", "fr": "Londres"},
-    },
-    {"name": "London", "lat": 42.9836747, "lon": -81.2496068, "country": "CA", "state": "Ontario"},
-    {"name": "London", "lat": 37.1289771, "lon": -84.0832646, "country": "US", "state": "Kentucky"},
-]
+FIXED_TIME = calendar.timegm((2025, 11, 26, 10, 0, 0))
+
+GEO_LONDON = geocode("London")
+_LAT, _LON = GEO_LONDON[0]["lat"], GEO_LONDON[0]["lon"]
+CURRENT = current_weather(_LAT, _LON, "metric", now=FIXED_TIME)
+FORECAST = forecast(_LAT, _LON, "metric", now=FIXED_TIME)

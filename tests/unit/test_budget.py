@@ -7,8 +7,8 @@ import re
 import pytest
 import requests
 
+from tests.fakes.keys import FakeKeys
 from tests.unit.conftest import UPSTREAM
-from tests.unit.test_openweather_client import CountingKeys
 from weather.budget import UpstreamBudget, calls_today
 from weather.clients.openweather import BudgetExhausted, OpenWeatherClient
 from weather.models import UpstreamUsage
@@ -48,7 +48,7 @@ def test_no_request_is_sent_once_the_budget_is_spent(settings, requests_mock):
     requests_mock.get(re.compile(rf"{re.escape(UPSTREAM)}/.*"), json={})
     client = OpenWeatherClient(
         base_url=UPSTREAM,
-        keys=CountingKeys("k"),
+        keys=FakeKeys("k"),
         session=requests.Session(),
         budget=UpstreamBudget(),
     )

@@ -9,6 +9,7 @@ import pytest
 import requests
 import requests_mock
 
+from tests.fakes.keys import FakeKeys
 from tests.unit import payloads
 from weather.clients.openweather import (
     InvalidApiKey,
@@ -25,23 +26,9 @@ FORECAST = f"{BASE}/data/2.5/forecast"
 GEO = f"{BASE}/geo/1.0/direct"
 
 CURRENT_BODY = payloads.CURRENT
-FORECAST_BODY = {**payloads.FORECAST, "list": payloads.FORECAST["list"][:2]}
-
-
-class CountingKeys:
-    """A key source that hands out keys in order and counts invalidations."""
-
-    def __init__(self, *keys: str) -> None:
-        self.keys = list(keys)
-        self.invalidations = 0
-
-    def get(self) -> str:
-        return self.keys[0]
-
-    def invalidate(self) -> None:
-        self.invalidations += 1
-        if len(self.keys) > 1:
-            self.keys.pop(0)
+DRY_STEP = payloads.FORECAST["list"][0]
+WET_STEP = next(step for step in payloads.FORECAST["list"] if "rain" in step)
+FORECAST_BODY = {**payloads.FORECAST, "list": [DRY_STEP, WET_STEP]}
 
 
 @pytest.fixture
@@ -54,17 +41,17 @@ def client(transport: requests_mock.Adapter) -> OpenWeatherClient:
     session = requests.Session()
     session.mount("http://", transport)
     return OpenWeatherClient(
-        base_url=BASE, keys=CountingKeys(KEY), session=session, connect_timeout=1.5, read_timeout=4
+        base_url=BASE, keys=FakeKeys(KEY), session=session, connect_timeout=1.5, read_timeout=4
     )
 
 
 def test_current_weather_is_parsed_into_a_frozen_dataclass(client, transport):
     transport.register_uri("GET", WEATHER, json=CURRENT_BODY)
     conditions = client.current(lat=51.5073, lon=-0.1276, units="metric")
-    assert conditions.temp == 11.3
+    assert conditions.temp == 4.17
     assert conditions.description == "broken clouds"
-    assert conditions.wind_deg == 240
-    assert conditions.sunrise == 1764142000
+    assert conditions.wind_deg == 113
+    assert conditions.sunrise == 1764143485
     with pytest.raises(AttributeError):
         conditions.temp = 0  # type: ignore[misc]
 
@@ -93,36 +80,20 @@ def test_query_with_url_metacharacters_is_encoded_not_concatenated(client, trans
 def test_forecast_accepts_cod_as_a_string(client, transport):
     transport.register_uri("GET", FORECAST, json=FORECAST_BODY)
     forecast = client.forecast(lat=1, lon=2, units="metric")
-    assert [step.temp for step in forecast.steps] == [9.0, 10.0]
+    assert [step.temp for step in forecast.steps] == [11.24, 7.68]
     assert forecast.timezone_offset == 0
-    assert forecast.steps[0].rain_mm == 0.7
-    assert forecast.steps[0].pop == 0.4
+    assert [step.rain_mm for step in forecast.steps] == [0, 7.22]
+    assert [step.pop for step in forecast.steps] == [0.04, 0.86]
 
 
 def test_geocoding_returns_places_best_first(client, transport):
-    transport.register_uri(
-        "GET",
-        GEO,
-        json=[
-            {
-                "name": "London",
-                "lat": 51.5073,
-                "lon": -0.1276,
-                "country": "GB",
-                "state": "England",
-                "local_names": {"fr": "Londres"},
-            },
-            {
-                "name": "London",
-                "lat": 42.9837,
-                "lon": -81.2497,
-                "country": "CA",
-                "state": "Ontario",
-            },
-        ],
-    )
+    transport.register_uri("GET", GEO, json=payloads.GEO_LONDON)
     places = client.geocode("london")
-    assert [(p.country, p.state) for p in places] == [("GB", "England"), ("CA", "Ontario")]
+    assert [(p.country, p.state) for p in places] == [
+        ("GB", "England"),
+        ("CA", "Ontario"),
+        ("US", "Kentucky"),
+    ]
     assert places[0].local_names["fr"] == "Londres"
 
 
@@ -202,7 +173,7 @@ def test_empty_geocoding_result_is_place_not_found(client, transport):
 
 
 def test_a_401_re_reads_the_key_and_retries_exactly_once(transport):
-    keys = CountingKeys("old-key", "new-key")
+    keys = FakeKeys("old-key", "new-key")
     session = requests.Session()
     session.mount("http://", transport)
     client = OpenWeatherClient(base_url=BASE, keys=keys, session=session)
@@ -214,7 +185,7 @@ def test_a_401_re_reads_the_key_and_retries_exactly_once(transport):
         return {"cod": 401, "message": "Invalid API key."}
 
     transport.register_uri("GET", WEATHER, json=answer)
-    assert client.current(lat=1, lon=2, units="metric").temp == 11.3
+    assert client.current(lat=1, lon=2, units="metric").temp == 4.17
     assert keys.invalidations == 1
     assert [r.qs["appid"] for r in transport.request_history] == [["old-key"], ["new-key"]]
 

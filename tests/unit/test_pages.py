@@ -41,7 +41,7 @@ def test_suggestions_for_a_name_list_each_place_with_coordinates(client, stubbed
         "state": "Ontario",
         "country": "CA",
         "lat": 42.9837,
-        "lon": -81.2496,
+        "lon": -81.2497,
         "label": "London, Ontario, CA",
     }
 
@@ -114,7 +114,7 @@ def test_the_api_ignores_the_page_preference(client, stubbed_services):
 
 def test_recent_places_are_listed_newest_first_without_repeats(client, stubbed_services):
     client.get("/", {"q": "London"})
-    client.get("/", {"lat": "42.9837", "lon": "-81.2496"})
+    client.get("/", {"lat": "42.9837", "lon": "-81.2497"})
     client.get("/", {"q": "london"})
     home = client.get("/").content.decode()
     recents = re.search(r'<nav class="recents".*?</nav>', home, re.S).group(0)
@@ -122,7 +122,7 @@ def test_recent_places_are_listed_newest_first_without_repeats(client, stubbed_s
         "London, England, GB",
         "London, Ontario, CA",
     ]
-    assert 'href="?lat=42.9837&amp;lon=-81.2496"' in recents
+    assert 'href="?lat=42.9837&amp;lon=-81.2497"' in recents
 
 
 def test_failed_searches_are_not_recent_places(client, stubbed_services):
@@ -148,13 +148,13 @@ def test_a_new_site_suggests_examples_instead_of_popular_places(client, stubbed_
 
 
 def test_sun_times_are_in_the_place_s_local_time(client, stubbed_services):
-    # Tokyo is UTC+09:00: sunrise at 07:26:40 UTC is 16:26 there.
+    # Tokyo is UTC+09:00: sunrise at 07:51:25 UTC is 16:51 there.
     stubbed_services.get(
         re.compile(rf"{re.escape(UPSTREAM)}/data/2\.5/weather\?.*"),
         json={**payloads.CURRENT, "timezone": 32400},
     )
     page = client.get("/", {"q": "London"}).content.decode()
-    assert re.search(r"<dt>Sunrise</dt><dd><time[^>]*>16:26</time>", page)
+    assert re.search(r"<dt>Sunrise</dt><dd><time[^>]*>16:51</time>", page)
     assert "(UTC+09:00)" in page
 
 

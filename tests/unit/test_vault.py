@@ -6,6 +6,7 @@ import pytest
 import requests
 import requests_mock
 
+from tests.fakes.clock import Clock
 from weather.vault import (
     ApiKeyCache,
     SecretMissing,
@@ -24,14 +25,6 @@ LOGIN_URL = f"{ADDR}/v1/auth/approle/login"
 
 def kv_body(data: dict) -> dict:
     return {"data": {"data": data, "metadata": {"version": 1}}}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Reads:

@@ -1,0 +1,31 @@
+"""Integration fixtures beyond the shared ones in tests/conftest.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import API_KEY
+from tests.support.appserver import app_env, fresh_database
+from tests.support.openbao import OpenBaoServer, seeded_openbao
+
+
+@pytest.fixture
+def own_openbao() -> Iterator[tuple[OpenBaoServer, str]]:
+    """A server of the test's own, to stop or seal, holding the key; and the app's token."""
+    with seeded_openbao(api_key=API_KEY) as server_and_token:
+        yield server_and_token
+
+
+@pytest.fixture
+def server_env(tmp_path, openbao_server, vault_token, fake_upstream, static_root):
+    """Environment for gunicorn: a fresh shared database, the shared OpenBao, the fake upstream."""
+    with fresh_database(tmp_path) as database_url:
+        yield app_env(
+            database_url=database_url,
+            static_root=static_root,
+            vault_addr=openbao_server.addr,
+            vault_token=vault_token,
+            upstream_url=fake_upstream.base_url,
+        )
