@@ -19,7 +19,7 @@ session = requests.Session()
 def application(environ, start_response):
     response = session.get(
         f"{UPSTREAM}/data/2.5/weather",
-        params={"lat": 51.5073, "lon": -0.1276, "units": "metric", "appid": KEY},
+        params={"lat": "51.5073", "lon": "-0.1276", "units": "metric", "appid": KEY},
         timeout=10,
     )
     body = json.dumps({"temp": response.json()["main"]["temp"]}).encode()

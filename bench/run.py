@@ -28,6 +28,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -59,7 +60,10 @@ class WrkResult:
 
 
 def _ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
+    if match is None:
+        raise RuntimeError(f"wrk printed a time this script cannot read: {value!r}")
+    number, unit = match.groups()
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
@@ -74,11 +78,15 @@ def wrk(url: str, *, seconds: int, connections: int) -> WrkResult:
         raise RuntimeError(f"wrk measured nothing at {url}:\n{out}")
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    if rps is None or total is None:
+        raise RuntimeError(f"wrk printed no summary for {url}:\n{out}")
     return WrkResult(
-        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        rps=float(rps.group(1)),
         p50_ms=_ms(latency["50"]),
         p99_ms=_ms(latency["99"]),
-        requests=int(re.search(r"(\d+) requests in", out).group(1)),
+        requests=int(total.group(1)),
         errors=errors + (int(non_2xx.group(1)) if non_2xx else 0),
     )
 
@@ -92,7 +100,9 @@ def zipf_places(count: int, requests_total: int, seed: int = 7) -> list[tuple[fl
     return random.Random(seed).choices(points, weights=weights, k=requests_total)
 
 
-def cold_run(server: AppServer, fake: FakeOpenWeather, *, clients: int, total: int) -> dict:
+def cold_run(
+    server: AppServer, fake: FakeOpenWeather, *, clients: int, total: int
+) -> dict[str, Any]:
     """50 clients over 200 distinct places from a cold cache: upstream cost per place."""
     picks = zipf_places(200, total)
     statuses: Counter[int] = Counter()
@@ -148,7 +158,7 @@ def main() -> int:
     static_root = workdir / "static"
     collect_static(static_root)
     rows: list[tuple[int, str, WrkResult]] = []
-    colds: dict[int, dict] = {}
+    colds: dict[int, dict[str, Any]] = {}
     naive: dict[int, tuple[WrkResult, float]] = {}
 
     with (

@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -51,7 +52,7 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 900}
 # Filled by test_lighthouse.py, printed (and saved) when the run ends.
-LIGHTHOUSE_SCORES: dict[str, dict] = {}
+LIGHTHOUSE_SCORES: dict[str, dict[str, Any]] = {}
 PHONE = {"width": 320, "height": 640}
 
 # Reports every CSP violation to the test, from every document the page loads. Init
@@ -161,7 +162,8 @@ def site(live_server, live_settings) -> str:
     # Production cookies are Secure-only; this server speaks plain HTTP on loopback.
     live_settings.SESSION_COOKIE_SECURE = False
     live_settings.CSRF_COOKIE_SECURE = False
-    return live_server.url
+    url: str = live_server.url
+    return url
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, expect
 
 from tests.e2e.conftest import screenshot
 from weather.models import WeatherLookup
@@ -218,8 +218,13 @@ def test_searching_cancels_a_pending_suggestion_lookup(page: Page, watch, fake_u
     # A slow upstream keeps the old page up past the debounce delay.
     fake_upstream.latency = 0.5
     watch.expect_status("/?q=Atlantis", 404)
-    asked = []
-    page.on("request", lambda request: "/api/places" in request.url and asked.append(request.url))
+    asked: list[str] = []
+
+    def note_suggestion_request(request: Request) -> None:
+        if "/api/places" in request.url:
+            asked.append(request.url)
+
+    page.on("request", note_suggestion_request)
     page.goto("/")
     page.get_by_label("Place", exact=True).fill("Atlantis")
     page.get_by_role("button", name="Search").click()

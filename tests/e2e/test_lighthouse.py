@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from typing import Any
 
 import pytest
 import requests
@@ -28,7 +29,7 @@ RUNS = 5
 ATTEMPTS = 3
 
 
-def run_lighthouse(url: str, name: str, retried: list[str]) -> dict:
+def run_lighthouse(url: str, name: str, retried: list[str]) -> dict[str, Any]:
     """Audit ``url`` in a fresh headless Chromium; return the JSON report.
 
     Lighthouse sometimes fails to record a trace (NO_NAVSTART and the like) and says to
@@ -64,7 +65,7 @@ def run_lighthouse(url: str, name: str, retried: list[str]) -> dict:
     pytest.fail(f"Lighthouse could not audit {url} in {ATTEMPTS} attempts: {errors}")
 
 
-def costly_audits(report: dict, category: str) -> list[str]:
+def costly_audits(report: dict[str, Any], category: str) -> list[str]:
     """The weighted audits of ``category`` that did not score full marks, and why."""
     audits = report["audits"]
     costly = []

@@ -186,7 +186,7 @@ def _celsius_at(lat: float, lon: float, t: float) -> float:
     seasonal = -0.16 * lat * winter_peak
     solar_hour = ((t + lon / 15.0 * 3600.0) % 86400.0) / 3600.0
     diurnal = 4.0 * math.cos(2 * math.pi * (solar_hour - 15.0) / 24.0)
-    return annual_mean + seasonal + diurnal
+    return float(annual_mean + seasonal + diurnal)
 
 
 @dataclass(frozen=True)

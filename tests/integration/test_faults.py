@@ -76,7 +76,7 @@ def stack(tmp_path_factory, static_root) -> Iterator[Stack]:
             yield Stack(server, fake, upstream_link, vault, vault_link, app_token)
 
 
-def cut_upstream(s: Stack) -> Callable[[], None]:
+def cut_upstream(s: Stack) -> Callable[[], object]:
     s.upstream_link.stop()
     return s.upstream_link.start
 
@@ -103,7 +103,7 @@ def upstream_malformed(s: Stack) -> Callable[[], None]:
     return s.fake.clear_faults
 
 
-def cut_vault(s: Stack) -> Callable[[], None]:
+def cut_vault(s: Stack) -> Callable[[], object]:
     s.vault_link.stop()
     return s.vault_link.start
 

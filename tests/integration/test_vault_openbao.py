@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
 from tests.conftest import API_KEY
@@ -18,10 +21,14 @@ from weather.vault import (
 pytestmark = pytest.mark.integration
 
 
-def reader_for(server: OpenBaoServer, **config: str) -> VaultKeyReader:
-    values = {"kv_mount": "secret", "secret_path": "weather", "secret_key": "openweather_api_key"}
-    values.update(config)
-    return VaultKeyReader(VaultConfig(addr=server.addr, **values))
+def reader_for(server: OpenBaoServer, **config: Any) -> VaultKeyReader:
+    base = VaultConfig(
+        addr=server.addr,
+        kv_mount="secret",
+        secret_path="weather",
+        secret_key="openweather_api_key",
+    )
+    return VaultKeyReader(replace(base, **config))
 
 
 def test_token_login_reads_the_key(openbao_server, vault_token):
@@ -52,6 +59,7 @@ def test_a_revoked_approle_token_is_replaced_by_logging_in_again(openbao_server,
     creds = openbao_server.create_approle(role="weather-web", policy="weather-read")
     reader = reader_for(openbao_server, role_id=creds.role_id, secret_id=creds.secret_id)
     reader.read()
+    assert reader._client is not None
     first_token = reader._client.token
     openbao_server.root_client().auth.token.revoke(first_token)
     assert reader.read() == API_KEY

@@ -174,5 +174,5 @@ class AppServer:
     def log_text(self) -> str:
         return self._log_path.read_text(errors="replace") if self._log_path.exists() else ""
 
-    def get(self, path: str, **params: object) -> requests.Response:
+    def get(self, path: str, **params: str | float) -> requests.Response:
         return requests.get(f"{self.base_url}{path}", params=params, timeout=30)

@@ -123,6 +123,7 @@ class OpenBaoServer:
             what="OpenBao's unseal key line",
             timeout=15,
         )
+        assert match is not None
         return match.group(1)
 
     def root_client(self) -> hvac.Client:
@@ -146,7 +147,8 @@ class OpenBaoServer:
         response = self.root_client().auth.token.create(
             id=token_id, policies=[policy], ttl=ttl, no_default_policy=True
         )
-        return response["auth"]["client_token"]
+        token: str = response["auth"]["client_token"]
+        return token
 
     def create_approle(
         self,
@@ -157,7 +159,7 @@ class OpenBaoServer:
     ) -> AppRoleCredentials:
         """Enable AppRole (once) and return credentials for a role holding only ``policy``."""
         client = self.root_client()
-        if "approle/" not in client.sys.list_auth_methods()["data"]:
+        if "approle/" not in client.sys.list_auth_methods()["data"]:  # type: ignore[no-untyped-call]
             client.sys.enable_auth_method("approle")
         client.auth.approle.create_or_update_approle(
             role_name=role, token_policies=[policy], token_ttl=token_ttl
@@ -167,7 +169,7 @@ class OpenBaoServer:
         return AppRoleCredentials(role_id=role_id, secret_id=secret_id)
 
     def seal(self) -> None:
-        self.root_client().sys.seal()
+        self.root_client().sys.seal()  # type: ignore[no-untyped-call]
 
     def unseal(self) -> None:
         self.root_client().sys.submit_unseal_key(self.unseal_key)

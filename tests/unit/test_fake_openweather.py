@@ -27,7 +27,7 @@ from tests.fakes.openweather import FakeOpenWeather
 
 KEY = "test-key"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LONDON = {"lat": 51.5073, "lon": -0.1276}
+LONDON: dict[str, Any] = {"lat": 51.5073, "lon": -0.1276}
 
 
 @pytest.fixture

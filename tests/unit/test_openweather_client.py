@@ -18,6 +18,7 @@ from weather.clients.openweather import (
     UpstreamRateLimited,
     UpstreamUnavailable,
 )
+from weather.units import Units
 
 BASE = "http://upstream.invalid"
 KEY = "k3y-that-must-never-leak"
@@ -47,13 +48,13 @@ def client(transport: requests_mock.Adapter) -> OpenWeatherClient:
 
 def test_current_weather_is_parsed_into_a_frozen_dataclass(client, transport):
     transport.register_uri("GET", WEATHER, json=CURRENT_BODY)
-    conditions = client.current(lat=51.5073, lon=-0.1276, units="metric")
+    conditions = client.current(lat=51.5073, lon=-0.1276, units=Units.METRIC)
     assert conditions.temp == 4.17
     assert conditions.description == "broken clouds"
     assert conditions.wind_deg == 113
     assert conditions.sunrise == 1764143485
     with pytest.raises(AttributeError):
-        conditions.temp = 0  # type: ignore[misc]
+        conditions.temp = 0  # type: ignore[misc,unused-ignore]
 
 
 def test_parameters_are_sent_as_query_params_with_timeouts(client, transport):
@@ -79,7 +80,7 @@ def test_query_with_url_metacharacters_is_encoded_not_concatenated(client, trans
 
 def test_forecast_accepts_cod_as_a_string(client, transport):
     transport.register_uri("GET", FORECAST, json=FORECAST_BODY)
-    forecast = client.forecast(lat=1, lon=2, units="metric")
+    forecast = client.forecast(lat=1, lon=2, units=Units.METRIC)
     assert [step.temp for step in forecast.steps] == [11.24, 7.68]
     assert forecast.timezone_offset == 0
     assert [step.rain_mm for step in forecast.steps] == [0, 7.22]
@@ -116,7 +117,7 @@ def test_status_codes_map_to_the_error_tree(client, transport, status, body, err
     kwargs = {"json": body} if body is not None else {"text": "<html>Bad gateway</html>"}
     transport.register_uri("GET", WEATHER, status_code=status, **kwargs)
     with pytest.raises(error) as excinfo:
-        client.current(lat=1, lon=2, units="metric")
+        client.current(lat=1, lon=2, units=Units.METRIC)
     assert KEY not in str(excinfo.value)
 
 
@@ -134,7 +135,7 @@ def test_transport_failures_are_unavailable_and_hide_the_url(client, transport, 
     # requests puts the full URL, appid included, into these exceptions' messages.
     transport.register_uri("GET", WEATHER, exc=failure(f"GET {WEATHER}?appid={KEY} failed"))
     with pytest.raises(UpstreamUnavailable) as excinfo:
-        client.current(lat=1, lon=2, units="metric")
+        client.current(lat=1, lon=2, units=Units.METRIC)
     assert KEY not in str(excinfo.value)
     assert excinfo.value.__cause__ is None
     assert excinfo.value.__suppress_context__
@@ -144,8 +145,8 @@ def call(client: OpenWeatherClient, url: str) -> object:
     if url == GEO:
         return client.geocode("x")
     if url == FORECAST:
-        return client.forecast(lat=1, lon=2, units="metric")
-    return client.current(lat=1, lon=2, units="metric")
+        return client.forecast(lat=1, lon=2, units=Units.METRIC)
+    return client.current(lat=1, lon=2, units=Units.METRIC)
 
 
 @pytest.mark.parametrize(
@@ -185,7 +186,7 @@ def test_a_401_re_reads_the_key_and_retries_exactly_once(transport):
         return {"cod": 401, "message": "Invalid API key."}
 
     transport.register_uri("GET", WEATHER, json=answer)
-    assert client.current(lat=1, lon=2, units="metric").temp == 4.17
+    assert client.current(lat=1, lon=2, units=Units.METRIC).temp == 4.17
     assert keys.invalidations == 1
     assert [r.qs["appid"] for r in transport.request_history] == [["old-key"], ["new-key"]]
 
@@ -193,7 +194,7 @@ def test_a_401_re_reads_the_key_and_retries_exactly_once(transport):
 def test_a_key_still_rejected_after_the_retry_is_invalid(client, transport):
     transport.register_uri("GET", WEATHER, status_code=401, json={"cod": 401, "message": "no"})
     with pytest.raises(InvalidApiKey):
-        client.current(lat=1, lon=2, units="metric")
+        client.current(lat=1, lon=2, units=Units.METRIC)
     assert transport.call_count == 2
 
 

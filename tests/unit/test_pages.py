@@ -12,6 +12,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 
+from tests.support.html import section_of
 from tests.unit import payloads
 from tests.unit.conftest import UPSTREAM
 
@@ -117,7 +118,7 @@ def test_recent_places_are_listed_newest_first_without_repeats(client, stubbed_s
     client.get("/", {"lat": "42.9837", "lon": "-81.2497"})
     client.get("/", {"q": "london"})
     home = client.get("/").content.decode()
-    recents = re.search(r'<nav class="recents".*?</nav>', home, re.S).group(0)
+    recents = section_of(home, r'<nav class="recents".*?</nav>')
     assert re.findall(r'class="chip"[^>]*>([^<]+)<', recents) == [
         "London, England, GB",
         "London, Ontario, CA",
@@ -135,7 +136,7 @@ def test_home_page_links_the_most_looked_up_places(client, stubbed_services):
     client.get("/", {"q": "London"})
     someone_else = Client()
     home = someone_else.get("/").content.decode()
-    popular = re.search(r'<nav class="popular".*?</nav>', home, re.S).group(0)
+    popular = section_of(home, r'<nav class="popular".*?</nav>')
     assert "Popular places" in popular
     assert "London, England, GB" in popular
     assert "Your recent places" not in home

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 import requests
 import requests_mock
@@ -23,7 +26,7 @@ SECRET_URL = f"{ADDR}/v1/secret/data/weather"
 LOGIN_URL = f"{ADDR}/v1/auth/approle/login"
 
 
-def kv_body(data: dict) -> dict:
+def kv_body(data: dict[str, str]) -> dict[str, Any]:
     return {"data": {"data": data, "metadata": {"version": 1}}}
 
 
@@ -81,20 +84,13 @@ def test_repr_never_shows_the_key():
     assert "s3cret-value" not in repr(cache)
 
 
-def make_reader(transport: requests_mock.Adapter, **config: str) -> VaultKeyReader:
+def make_reader(transport: requests_mock.Adapter, **config: Any) -> VaultKeyReader:
     session = requests.Session()
     session.mount("http://", transport)
-    values = {"token": "app-token", **config}
-    return VaultKeyReader(
-        VaultConfig(
-            addr=ADDR,
-            kv_mount="secret",
-            secret_path="weather",
-            secret_key="openweather_api_key",
-            **values,
-        ),
-        session=session,
+    base = VaultConfig(
+        addr=ADDR, kv_mount="secret", secret_path="weather", secret_key="openweather_api_key"
     )
+    return VaultKeyReader(replace(base, **{"token": "app-token", **config}), session=session)
 
 
 @pytest.fixture

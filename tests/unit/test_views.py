@@ -9,6 +9,7 @@ import pytest
 import requests
 from django.utils import timezone
 
+from tests.support.html import section_of
 from tests.unit.conftest import STUB_KEY, UPSTREAM, VAULT
 from weather.models import WeatherLookup
 from weather.vault import api_keys
@@ -31,7 +32,7 @@ def test_search_shows_place_current_conditions_and_forecast(client, stubbed_serv
     html = response.content.decode()
     assert response.status_code == 200
     # The forecast below shows some of the same words and icons: look in "now" only.
-    current = re.search(r'<section class="current".*?</section>', html, re.S).group(0)
+    current = section_of(html, r'<section class="current".*?</section>')
     assert "London" in current
     assert "England" in current
     assert "Broken clouds" in current
