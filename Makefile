@@ -97,7 +97,7 @@ lint-containers: $(PIPELINE_INSTALLED) ## hadolint, compose/GitLab schema checks
 	$(PIPELINE_ENV) scripts/ci/lint-containers
 
 pipeline-check: lint-containers ## Prove the image, compose.yaml and .gitlab-ci.yml (podman; root)
-	$(PIPELINE_ENV) scripts/ci/install-tools
+	$(PIPELINE_ENV) scripts/ci/local/install-tools
 	$(PIPELINE_ENV) $(BIN)/python -m pytest tests/pipeline -v -p no:cacheprovider --timeout 900 --durations=0 $(PYTEST_ARGS)
 
 lock-pipeline: $(INSTALLED) ## Re-pin requirements/pipeline.txt from requirements/pipeline.in

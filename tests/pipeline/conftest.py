@@ -3,7 +3,7 @@ image built from it with the pipeline's own build script, and what that image ru
 against here (OpenBao seeded by docker/vault-init.sh, the fake upstream, Postgres).
 
 Everything these fixtures create (containers, images, databases, servers) is removed
-when the session ends; only the stand-in's cached rootfs stays (scripts/ci/base-image).
+when the session ends; only the stand-in's cached rootfs stays (scripts/ci/local/base-image).
 """
 
 from __future__ import annotations
@@ -21,7 +21,15 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.openweather import FakeOpenWeather
-from tests.pipeline.support import APP_UID, ROOT, SCRIPTS, copy_repository, podman, run
+from tests.pipeline.support import (
+    APP_UID,
+    LOCAL_SCRIPTS,
+    ROOT,
+    SCRIPTS,
+    copy_repository,
+    podman,
+    run,
+)
 from tests.support.openbao import OpenBaoServer, free_port
 
 TOOLS = (
@@ -49,7 +57,7 @@ def tools() -> None:
     if missing or not os.environ.get("CONTAINERS_CONF"):
         pytest.fail(
             f"missing {missing or 'CONTAINERS_CONF'}: run these through `make pipeline-check`, "
-            "which installs the tools (scripts/ci/install-tools) and sets the environment"
+            "which installs the tools (scripts/ci/local/install-tools) and sets the environment"
         )
 
 
@@ -97,7 +105,7 @@ def build_context(tmp_path_factory: pytest.TempPathFactory, planted_key: str) ->
 @pytest.fixture(scope="session")
 def base_image() -> str:
     """The cached stand-in for python:3.x-slim (made on first use, about 75 s)."""
-    return run([SCRIPTS / "base-image"], timeout=900).stdout.strip()
+    return run([LOCAL_SCRIPTS / "base-image"], timeout=900).stdout.strip()
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "scripts" / "ci"
+# What only these checks run, never GitLab (scripts/ci/local/README.md).
+LOCAL_SCRIPTS = SCRIPTS / "local"
 APP_UID = 10001
 
 

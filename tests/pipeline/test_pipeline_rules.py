@@ -1,4 +1,4 @@
-"""scripts/ci/pipeline_rules.py passes on .gitlab-ci.yml and rejects broken copies.
+"""scripts/ci/local/pipeline_rules.py passes on .gitlab-ci.yml and rejects broken copies.
 
 It runs gitlab-ci-local for a feature branch, a merge request, the default branch
 and a tag, and checks that every job runs a command .ci/run also runs.
@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.support import ROOT, SCRIPTS, output, run
+from tests.pipeline.support import LOCAL_SCRIPTS, ROOT, output, run
 
 NEEDED = (".gitlab-ci.yml", "Makefile", ".ci/run", "scripts/ci", "tests/pipeline")
 
 
 def check(directory: Path) -> tuple[int, str]:
-    result = run([sys.executable, SCRIPTS / "pipeline_rules.py", directory], check=False)
+    result = run([sys.executable, LOCAL_SCRIPTS / "pipeline_rules.py", directory], check=False)
     return result.returncode, output(result)
 
 

@@ -1,6 +1,6 @@
 """Check what .gitlab-ci.yml would run, without GitLab: job graph, rules and commands.
 
-    python scripts/ci/pipeline_rules.py [DIR]      # DIR defaults to the repository
+    python scripts/ci/local/pipeline_rules.py [DIR]      # DIR defaults to the repository
 
 1. gitlab-ci-local validates the job graph (every `needs:` names a job that runs
    under the same conditions, every stage is declared) and lists the jobs that a
@@ -58,7 +58,7 @@ class Broken(Exception):
 def gitlab_ci_local() -> str:
     found = os.environ.get("GITLAB_CI_LOCAL") or shutil.which("gitlab-ci-local")
     if not found:
-        raise Broken("gitlab-ci-local not found: run scripts/ci/install-tools")
+        raise Broken("gitlab-ci-local not found: run scripts/ci/local/install-tools")
     return found
 
 
@@ -171,7 +171,7 @@ def check_job_commands(root: Path, pipeline: dict) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    root = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parents[2]).resolve()
+    root = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parents[3]).resolve()
     ci_file = root / ".gitlab-ci.yml"
     try:
         # The quick check first: it needs no gitlab-ci-local.
