@@ -12,11 +12,12 @@ PYTEST_ARGS ?=
 # Settings good enough for lint and check --deploy; never used to serve anything.
 DEPLOY_CHECK_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=check-deploy-only-$$(head -c 48 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9') DJANGO_ALLOWED_HOSTS=weather.example.com
 
-.PHONY: help install run test unit integration lint format lock migrate superuser clean
-.PHONY: e2e lighthouse
+# Every target that names a command rather than a file, in one place.
+.PHONY: help install run test unit integration e2e lighthouse lint format lock lock-pipeline \
+	migrate superuser clean bench lint-containers pipeline-check
 
 help: ## List the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(INSTALLED): requirements/base.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -67,10 +68,27 @@ format: $(INSTALLED) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-lock: $(INSTALLED) ## Re-pin requirements/*.txt from requirements/*.in
-	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe -o requirements/base.txt requirements/base.in
-	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe -o requirements/dev.txt requirements/dev.in
-	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe -o requirements/e2e.txt requirements/e2e.in
+# requirements/NAME.in says what we ask for; pip-compile writes its pinned closure to
+# NAME.txt, keeping every pin it can. One rule makes them all. It exists only inside
+# `make lock` and `make lock-pipeline` (LOCKING=1), which install pip-compile first, so
+# no other target ever re-pins behind your back. A lock is redone when its .in, or a
+# lock that .in reads as constraints (-c), is newer: touch the .in to force one.
+PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe
+
+ifdef LOCKING
+requirements/%.txt: requirements/%.in
+	$(PIP_COMPILE) -o $@ $<
+
+# The -c lines of each .in: those locks are brought up to date first.
+requirements/dev.txt: requirements/base.txt
+requirements/e2e.txt requirements/pipeline.txt: requirements/base.txt requirements/dev.txt
+endif
+
+lock: $(INSTALLED) ## Re-pin requirements/{base,dev,e2e}.txt from their .in files
+	$(MAKE) --no-print-directory LOCKING=1 requirements/base.txt requirements/dev.txt requirements/e2e.txt
+
+lock-pipeline: $(INSTALLED) ## Re-pin requirements/pipeline.txt from requirements/pipeline.in
+	$(MAKE) --no-print-directory LOCKING=1 requirements/pipeline.txt
 
 migrate: $(INSTALLED) ## Apply migrations to the configured database
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate
@@ -87,8 +105,6 @@ WEATHER_CI_CACHE ?= $(if $(shell test -w /var/cache && echo y),/var/cache/weathe
 PIPELINE_INSTALLED := $(VENV)/.pipeline-installed
 PIPELINE_ENV := PATH="$(CURDIR)/$(BIN):$(WEATHER_CI_CACHE)/bin:$$PATH" WEATHER_CI_CACHE="$(WEATHER_CI_CACHE)" CONTAINERS_CONF="$(WEATHER_CI_CACHE)/containers.conf"
 
-.PHONY: lint-containers pipeline-check lock-pipeline
-
 $(PIPELINE_INSTALLED): $(INSTALLED) requirements/pipeline.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/pipeline.txt
 	touch $@
@@ -97,16 +113,12 @@ lint-containers: $(PIPELINE_INSTALLED) ## hadolint, compose/GitLab schema checks
 	$(PIPELINE_ENV) scripts/ci/lint-containers
 
 pipeline-check: lint-containers ## Prove the image, compose.yaml and .gitlab-ci.yml (podman; root)
-	$(PIPELINE_ENV) scripts/ci/install-tools
+	$(PIPELINE_ENV) scripts/ci/local/install-tools
 	$(PIPELINE_ENV) $(BIN)/python -m pytest tests/pipeline -v -p no:cacheprovider --timeout 900 --durations=0 $(PYTEST_ARGS)
-
-lock-pipeline: $(INSTALLED) ## Re-pin requirements/pipeline.txt from requirements/pipeline.in
-	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe -o requirements/pipeline.txt requirements/pipeline.in
 
 clean: ## Remove the virtual environment, caches and the local database
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal .coverage coverage.xml reports
 
-.PHONY: bench
 bench: $(INSTALLED) ## Benchmark the cached paths against the floor; writes bench/RESULTS.md
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -3,7 +3,7 @@ image built from it with the pipeline's own build script, and what that image ru
 against here (OpenBao seeded by docker/vault-init.sh, the fake upstream, Postgres).
 
 Everything these fixtures create (containers, images, databases, servers) is removed
-when the session ends; only the stand-in's cached rootfs stays (scripts/ci/base-image).
+when the session ends; only the stand-in's cached rootfs stays (scripts/ci/local/base-image).
 """
 
 from __future__ import annotations
@@ -21,7 +21,19 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.openweather import FakeOpenWeather
-from tests.pipeline.support import APP_UID, ROOT, SCRIPTS, copy_repository, podman, run
+from tests.pipeline.support import (
+    APP_UID,
+    HOST_CA_IN_CONTAINER,
+    LOCAL_SCRIPTS,
+    ROOT,
+    SCRIPTS,
+    copy_repository,
+    host_ca_volume,
+    podman,
+    podman_run,
+    run,
+    serving,
+)
 from tests.support.openbao import OpenBaoServer, free_port
 
 TOOLS = (
@@ -49,7 +61,7 @@ def tools() -> None:
     if missing or not os.environ.get("CONTAINERS_CONF"):
         pytest.fail(
             f"missing {missing or 'CONTAINERS_CONF'}: run these through `make pipeline-check`, "
-            "which installs the tools (scripts/ci/install-tools) and sets the environment"
+            "which installs the tools (scripts/ci/local/install-tools) and sets the environment"
         )
 
 
@@ -97,7 +109,7 @@ def build_context(tmp_path_factory: pytest.TempPathFactory, planted_key: str) ->
 @pytest.fixture(scope="session")
 def base_image() -> str:
     """The cached stand-in for python:3.x-slim (made on first use, about 75 s)."""
-    return run([SCRIPTS / "base-image"], timeout=900).stdout.strip()
+    return run([LOCAL_SCRIPTS / "base-image"], timeout=900).stdout.strip()
 
 
 @pytest.fixture(scope="session")
@@ -107,16 +119,10 @@ def build_args(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> lis
     exist only while a RUN step runs; nothing of them is in the image.
     """
     args = ["--pull=never", "--build-arg", f"PYTHON_IMAGE={base_image}"]
-    bundle = Path("/etc/ssl/certs/ca-certificates.crt")
-    if bundle.exists():
+    if ca := host_ca_volume():
         conf = tmp_path_factory.mktemp("pip") / "pip.conf"
-        conf.write_text("[global]\ncert = /etc/ssl/certs/host-ca.crt\n")
-        args += [
-            "--volume",
-            f"{bundle}:/etc/ssl/certs/host-ca.crt:ro",
-            "--volume",
-            f"{conf}:/etc/pip.conf:ro",
-        ]
+        conf.write_text(f"[global]\ncert = {HOST_CA_IN_CONTAINER}\n")
+        args += [*ca, "--volume", f"{conf}:/etc/pip.conf:ro"]
     return args
 
 
@@ -224,14 +230,13 @@ def make_database() -> Iterator:
         _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def container_env(**extra: str) -> list[str]:
+def app_env(**extra: str) -> dict[str, str]:
     """The app's production settings for plain HTTP on loopback; secrets are per run."""
-    env = {
+    return {
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         **extra,
     }
-    return [arg for name, value in env.items() for arg in ("--env", f"{name}={value}")]
 
 
 @pytest.fixture(scope="session")
@@ -284,25 +289,7 @@ def app_container(
     env = {**environment, **moved}
     (creds,) = [v for v in compose_web["volumes"] if v["source"] == "vault-creds"]
     assert env["VAULT_SECRET_ID_FILE"].startswith(creds["target"] + "/")
-    common = ["--network", "host", "--label", "weather-ci"]
-    common += [arg for item in env.items() for arg in ("--env", "=".join(item))]
-    podman("run", "--rm", *common, image, "python3", "manage.py", "migrate", "--no-input")
-    name = f"weather-ci-{secrets.token_hex(4)}"
-    podman(
-        "run",
-        "--detach",
-        "--name",
-        name,
-        *common,
-        # No systemd here to drive the periodic timer; `podman healthcheck run` still
-        # runs the image's HEALTHCHECK command on demand.
-        "--health-interval",
-        "disable",
-        "--volume",
-        f"{secret_id_file}:{env['VAULT_SECRET_ID_FILE']}:ro",
-        image,
-    )
-    try:
+    podman_run(image, "python3", "manage.py", "migrate", "--no-input", env=env)
+    secret_id = ["--volume", f"{secret_id_file}:{env['VAULT_SECRET_ID_FILE']}:ro"]
+    with serving(image, env=env, options=secret_id) as name:
         yield {"name": name, "url": f"http://127.0.0.1:{port}", "database": database}
-    finally:
-        podman("rm", "--force", name, check=False)

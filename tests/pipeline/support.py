@@ -1,20 +1,32 @@
-"""Helpers for the pipeline checks: running commands, copying the repository, reading images."""
+"""Helpers for the pipeline checks: running commands and containers, copying the
+repository, reading images."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "scripts" / "ci"
+# What only these checks run, never GitLab (scripts/ci/local/README.md).
+LOCAL_SCRIPTS = SCRIPTS / "local"
 APP_UID = 10001
+# PyPI is reached through a TLS proxy here whose CA only the host trusts: builds and
+# containers that run pip get the host's bundle at this path (GitLab needs none of it).
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+HOST_CA_IN_CONTAINER = "/etc/ssl/certs/host-ca.crt"
+# Every container these checks start: on the host network, where OpenBao, Postgres and
+# the fake upstream listen on loopback, and labelled as this project's.
+ON_HOST_NETWORK = ("--network", "host", "--label", "weather-ci")
 
 
 def run(
@@ -47,8 +59,72 @@ def output(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout + result.stderr
 
 
+def attempt(args: Sequence[str | os.PathLike[str]], *, timeout: float = 600) -> tuple[int, str]:
+    """Run a command that may fail; return its exit status and all it printed."""
+    result = run(args, check=False, timeout=timeout)
+    return result.returncode, output(result)
+
+
 def podman(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
     return run(["podman", *args], check=check, timeout=timeout)
+
+
+def host_ca_volume() -> list[str]:
+    """The mount that hands a container or a build step the host's CA bundle, if any."""
+    if not HOST_CA_BUNDLE.exists():
+        return []
+    return ["--volume", f"{HOST_CA_BUNDLE}:{HOST_CA_IN_CONTAINER}:ro"]
+
+
+def env_args(env: Mapping[str, str]) -> list[str]:
+    return [arg for name, value in env.items() for arg in ("--env", f"{name}={value}")]
+
+
+def podman_run(
+    image: str,
+    *command: str,
+    env: Mapping[str, str] | None = None,
+    options: Sequence[str] = (),
+    check: bool = True,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command in the image to its end, then remove the container."""
+    return podman(
+        "run",
+        "--rm",
+        *ON_HOST_NETWORK,
+        "--no-healthcheck",
+        *env_args(env or {}),
+        *options,
+        image,
+        *command,
+        check=check,
+        timeout=timeout,
+    )
+
+
+@contextmanager
+def serving(image: str, *, env: Mapping[str, str], options: Sequence[str] = ()) -> Iterator[str]:
+    """Start the image's own command detached; yield the container's name, then remove it."""
+    name = f"weather-ci-{secrets.token_hex(4)}"
+    podman(
+        "run",
+        "--detach",
+        "--name",
+        name,
+        *ON_HOST_NETWORK,
+        # No systemd here to drive the periodic timer; `podman healthcheck run` still
+        # runs the image's HEALTHCHECK command on demand.
+        "--health-interval",
+        "disable",
+        *env_args(env),
+        *options,
+        image,
+    )
+    try:
+        yield name
+    finally:
+        podman("rm", "--force", name, check=False)
 
 
 def copy_repository(dest: Path, *, with_untracked: bool = True) -> Path:
@@ -61,6 +137,18 @@ def copy_repository(dest: Path, *, with_untracked: bool = True) -> Path:
         if name and source.is_file():
             target = dest / name
             target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return dest
+
+
+def copy_paths(names: Iterable[str], dest: Path) -> Path:
+    """Copy these files and folders of the repository into dest, at the same paths."""
+    for name in names:
+        source, target = ROOT / name, dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
             shutil.copy2(source, target)
     return dest
 

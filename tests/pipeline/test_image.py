@@ -22,17 +22,21 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.pipeline.conftest import REPOSITORY, build, container_env
+from tests.pipeline.conftest import REPOSITORY, app_env, build
 from tests.pipeline.support import (
     APP_UID,
+    HOST_CA_IN_CONTAINER,
     SCRIPTS,
     SavedImage,
     copy_repository,
+    host_ca_volume,
     inspect,
     output,
     podman,
+    podman_run,
     read_saved_image,
     run,
+    serving,
 )
 from tests.support.openbao import OpenBaoServer, free_port
 
@@ -55,14 +59,8 @@ def pip_access() -> list[str]:
     cache.mkdir(parents=True, exist_ok=True)
     os.chown(cache, APP_UID, APP_UID)
     args = ["--volume", f"{cache}:/pip-cache", "--env", "PIP_CACHE_DIR=/pip-cache"]
-    bundle = Path("/etc/ssl/certs/ca-certificates.crt")
-    if bundle.exists():
-        args += [
-            "--volume",
-            f"{bundle}:/etc/ssl/certs/host-ca.crt:ro",
-            "--env",
-            "PIP_CERT=/etc/ssl/certs/host-ca.crt",
-        ]
+    if ca := host_ca_volume():
+        args += [*ca, "--env", f"PIP_CERT={HOST_CA_IN_CONTAINER}"]
     return args
 
 
@@ -74,30 +72,18 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return checkout
 
 
-def run_test_job(image: str, checkout: Path, suite: str, reports: Path, *env: str):
+def run_test_job(image: str, checkout: Path, suite: str, reports: Path, **env: str):
+    """Run a test job's script in the image, from the checkout, as GitLab's job does."""
     reports.mkdir()
     reports.chmod(0o777)
-    return podman(
-        "run",
-        "--rm",
-        "--label",
-        "weather-ci",
-        "--network",
-        "host",
-        "--no-healthcheck",
-        "--volume",
-        f"{checkout}:/src:ro",
-        "--workdir",
-        "/src",
-        "--volume",
-        f"{reports}:/reports",
-        "--env",
-        "REPORTS_DIR=/reports",
-        *pip_access(),
-        *env,
+    mounts = ["--volume", f"{checkout}:/src:ro", "--workdir", "/src"]
+    mounts += ["--volume", f"{reports}:/reports", *pip_access()]
+    return podman_run(
         image,
         "scripts/ci/test-in-image",
         suite,
+        env={"REPORTS_DIR": "/reports", **env},
+        options=mounts,
         check=False,
         timeout=900,
     )
@@ -161,12 +147,9 @@ def test_integration_job_passes_inside_the_image(image, checkout, make_database,
             checkout,
             "integration",
             tmp_path / "reports",
-            "--env",
-            f"VAULT_ADDR={service.addr}",
-            "--env",
-            f"VAULT_TOKEN={service.root_token}",
-            "--env",
-            f"DATABASE_URL={make_database()}",
+            VAULT_ADDR=service.addr,
+            VAULT_TOKEN=service.root_token,
+            DATABASE_URL=make_database(),
         )
     assert result.returncode == 0, output(result)[-8000:]
     assert "smoke: ok  the key is in no response" in result.stdout
@@ -226,22 +209,8 @@ def test_the_container_holds_neither_the_key_nor_a_vault_token(app_container, ru
 
 def test_starting_does_not_migrate(image, make_database):
     database, port = make_database(), free_port()
-    name = f"weather-ci-{secrets.token_hex(4)}"
-    podman(
-        "run",
-        "--detach",
-        "--name",
-        name,
-        "--label",
-        "weather-ci",
-        "--network",
-        "host",
-        "--health-interval",
-        "disable",
-        *container_env(DATABASE_URL=database, GUNICORN_BIND=f"127.0.0.1:{port}"),
-        image,
-    )
-    try:
+    env = app_env(DATABASE_URL=database, GUNICORN_BIND=f"127.0.0.1:{port}")
+    with serving(image, env=env) as name:
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -261,8 +230,6 @@ def test_starting_does_not_migrate(image, make_database):
             ]
         ).stdout.strip()
         assert tables == "0", "the server migrated the database on start"
-    finally:
-        podman("rm", "--force", name, check=False)
 
 
 # --- what is not in the image -------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""scripts/ci/pipeline_rules.py passes on .gitlab-ci.yml and rejects broken copies.
+"""scripts/ci/local/pipeline_rules.py passes on .gitlab-ci.yml and rejects broken copies.
 
 It runs gitlab-ci-local for a feature branch, a merge request, the default branch
 and a tag, and checks that every job runs a command .ci/run also runs.
@@ -6,20 +6,18 @@ and a tag, and checks that every job runs a command .ci/run also runs.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.pipeline.support import ROOT, SCRIPTS, output, run
+from tests.pipeline.support import LOCAL_SCRIPTS, ROOT, attempt, copy_paths
 
 NEEDED = (".gitlab-ci.yml", "Makefile", ".ci/run", "scripts/ci", "tests/pipeline")
 
 
 def check(directory: Path) -> tuple[int, str]:
-    result = run([sys.executable, SCRIPTS / "pipeline_rules.py", directory], check=False)
-    return result.returncode, output(result)
+    return attempt([sys.executable, LOCAL_SCRIPTS / "pipeline_rules.py", directory])
 
 
 def test_pipeline_runs_the_expected_jobs_per_ref_and_only_project_commands():
@@ -70,14 +68,7 @@ BROKEN = {
 @pytest.mark.parametrize("case", BROKEN, ids=list(BROKEN))
 def test_broken_pipeline_is_rejected(case: str, tmp_path: Path):
     old, new, expected = BROKEN[case]
-    for name in NEEDED:
-        source, target = ROOT / name, tmp_path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, target)
-    pipeline = tmp_path / ".gitlab-ci.yml"
+    pipeline = copy_paths(NEEDED, tmp_path) / ".gitlab-ci.yml"
     text = pipeline.read_text()
     assert old in text, f"{old!r} is no longer in .gitlab-ci.yml: update this test"
     pipeline.write_text(text.replace(old, new, 1))

@@ -6,20 +6,18 @@ check that must catch it, so a check that stops biting fails here.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.pipeline.support import ROOT, SCRIPTS, output, run
+from tests.pipeline.support import ROOT, SCRIPTS, attempt, copy_paths
 
 FILES = ("Dockerfile", ".hadolint.yaml", "compose.yaml", ".gitlab-ci.yml", "requirements/dev.txt")
 
 
 def lint(directory: Path) -> tuple[int, str]:
-    result = run([SCRIPTS / "lint-containers", directory], check=False, timeout=300)
-    return result.returncode, output(result)
+    return attempt([SCRIPTS / "lint-containers", directory], timeout=300)
 
 
 def test_repository_files_pass_every_static_check():
@@ -83,10 +81,7 @@ BROKEN = {
 @pytest.mark.parametrize("case", BROKEN, ids=list(BROKEN))
 def test_broken_copy_is_rejected(case: str, tmp_path: Path):
     edit, expected = BROKEN[case]
-    for name in FILES:
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, tmp_path / name)
-    edit(tmp_path)
+    edit(copy_paths(FILES, tmp_path))
     code, text = lint(tmp_path)
     assert code != 0, f"lint-containers accepted a copy with a {case}:\n{text}"
     assert expected in text, f"rejected, but not by the expected check ({expected}):\n{text}"

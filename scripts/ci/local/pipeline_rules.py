@@ -1,6 +1,6 @@
 """Check what .gitlab-ci.yml would run, without GitLab: job graph, rules and commands.
 
-    python scripts/ci/pipeline_rules.py [DIR]      # DIR defaults to the repository
+    python scripts/ci/local/pipeline_rules.py [DIR]      # DIR defaults to the repository
 
 1. gitlab-ci-local validates the job graph (every `needs:` names a job that runs
    under the same conditions, every stage is declared) and lists the jobs that a
@@ -58,7 +58,7 @@ class Broken(Exception):
 def gitlab_ci_local() -> str:
     found = os.environ.get("GITLAB_CI_LOCAL") or shutil.which("gitlab-ci-local")
     if not found:
-        raise Broken("gitlab-ci-local not found: run scripts/ci/install-tools")
+        raise Broken("gitlab-ci-local not found: run scripts/ci/local/install-tools")
     return found
 
 
@@ -123,7 +123,10 @@ def make_targets_reached_by(root: Path) -> set[str]:
         m.group(1): m.group(2).split()
         for m in re.finditer(r"^([a-z][a-z0-9-]*):(?!=)([^#\n]*)", makefile, re.M)
     }
-    todo = re.findall(r"\bmake\s+([a-z][a-z0-9-]*)", (root / ".ci/run").read_text())
+    # Its commands, not its comments: the header names every step as well.
+    lines = (root / ".ci/run").read_text().splitlines()
+    commands = [line for line in lines if not line.lstrip().startswith("#")]
+    todo = re.findall(r"\bmake\s+([a-z][a-z0-9-]*)", "\n".join(commands))
     reached: set[str] = set()
     while todo:
         target = todo.pop()
@@ -171,7 +174,7 @@ def check_job_commands(root: Path, pipeline: dict) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    root = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parents[2]).resolve()
+    root = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parents[3]).resolve()
     ci_file = root / ".gitlab-ci.yml"
     try:
         # The quick check first: it needs no gitlab-ci-local.
