@@ -18,12 +18,13 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 APP_SERVICES = ("web", "migrate")
 FORBIDDEN_IN_APP = ("OPENWEATHER_API_KEY", "VAULT_TOKEN", "BAO_TOKEN", "VAULT_DEV_ROOT_TOKEN")
 
 
-def port_problems(services: dict) -> list[str]:
+def port_problems(services: dict[str, Any]) -> list[str]:
     problems = []
     for name, service in services.items():
         for port in service.get("ports", []):
@@ -35,7 +36,7 @@ def port_problems(services: dict) -> list[str]:
     return problems
 
 
-def app_env_problems(services: dict) -> list[str]:
+def app_env_problems(services: dict[str, Any]) -> list[str]:
     problems = []
     for name in APP_SERVICES:
         service = services.get(name)

@@ -27,6 +27,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 
 PLACE = "London"
 
@@ -37,7 +38,7 @@ class Reply:
     headers: dict[str, str]
     body: bytes
 
-    def json(self) -> object:
+    def json(self) -> Any:
         return json.loads(self.body)
 
 
@@ -111,7 +112,8 @@ def run(base: str, *, fake_upstream: str | None, wait: float) -> list[str]:
     html = page.body.decode()
     expect(PLACE in html, "page does not name the place")
     css = re.search(r'href="(/static/[^"]+\.css)"', html)
-    expect(css is not None, "page links no stylesheet")
+    if css is None:
+        raise SmokeFailure("page links no stylesheet")
     css_path = css.group(1)
     expect(
         re.search(r"\.[0-9a-f]{12}\.css$", css_path) is not None,

@@ -15,8 +15,9 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,8 @@ from tests.pipeline.support import (
     run,
     serving,
 )
-from tests.support.openbao import OpenBaoServer, free_port
+from tests.support.network import free_port
+from tests.support.openbao import OpenBaoServer
 
 TOOLS = (
     "hadolint",
@@ -215,7 +217,7 @@ def _psql(sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def make_database() -> Iterator:
+def make_database() -> Iterator[Callable[[], str]]:
     """Make empty databases on this machine's Postgres; all are dropped at the end."""
     made: list[str] = []
 
@@ -240,7 +242,7 @@ def app_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def compose_web(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def compose_web(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """compose.yaml's `web` service as Compose resolves it (placeholder secrets)."""
     env_file = tmp_path_factory.mktemp("compose") / "env"
     names = ("DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "VAULT_DEV_ROOT_TOKEN")
@@ -259,13 +261,14 @@ def compose_web(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "json",
         ],
     )
-    return json.loads(config.stdout)["services"]["web"]
+    web: dict[str, Any] = json.loads(config.stdout)["services"]["web"]
+    return web
 
 
 @pytest.fixture(scope="session")
 def app_container(
     image: str,
-    compose_web: dict,
+    compose_web: dict[str, Any],
     make_database,
     secret_id_file: Path,
     openbao: OpenBaoServer,

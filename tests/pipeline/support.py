@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "scripts" / "ci"
@@ -65,7 +66,9 @@ def attempt(args: Sequence[str | os.PathLike[str]], *, timeout: float = 600) -> 
     return result.returncode, output(result)
 
 
-def podman(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+def podman(
+    *args: str, check: bool = True, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     return run(["podman", *args], check=check, timeout=timeout)
 
 
@@ -182,7 +185,7 @@ def read_saved_image(archive: Path) -> SavedImage:
         for member in outer.getmembers():
             if not member.isfile():
                 continue
-            data = outer.extractfile(member).read()
+            data = _read_member(outer, member)
             if member.name.endswith(".tar"):
                 saved.layers[member.name] = _layer_files(data)
             else:
@@ -196,12 +199,19 @@ def _layer_files(blob: bytes) -> dict[str, bytes]:
         for member in layer.getmembers():
             path = "/" + member.name.removeprefix("./").lstrip("/")
             if member.isfile():
-                files[path] = layer.extractfile(member).read()
+                files[path] = _read_member(layer, member)
             else:
                 # Directories, links, whiteouts: their names count, their bodies are empty.
                 files[path] = member.linkname.encode()
     return files
 
 
-def inspect(kind: str, name: str) -> dict:
-    return json.loads(podman(kind, "inspect", name).stdout)[0]
+def _read_member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    handle = archive.extractfile(member)
+    assert handle is not None, f"{member.name} is not a regular file"
+    return handle.read()
+
+
+def inspect(kind: str, name: str) -> dict[str, Any]:
+    found: list[dict[str, Any]] = json.loads(podman(kind, "inspect", name).stdout)
+    return found[0]

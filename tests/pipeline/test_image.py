@@ -38,7 +38,8 @@ from tests.pipeline.support import (
     run,
     serving,
 )
-from tests.support.openbao import OpenBaoServer, free_port
+from tests.support.network import free_port
+from tests.support.openbao import OpenBaoServer
 
 # What the image's /app may hold: the code, the start and health scripts, the
 # collected static files. Nothing else from the build context.
@@ -92,7 +93,8 @@ def run_test_job(image: str, checkout: Path, suite: str, reports: Path, **env: s
 def junit_totals(path: Path) -> dict[str, int]:
     root = ElementTree.parse(path).getroot()  # noqa: S314 (our own pytest's report)
     suite = root if root.tag == "testsuite" else root.find("testsuite")
-    return {k: int(suite.get(k)) for k in ("tests", "failures", "errors", "skipped")}
+    assert suite is not None, f"{path} holds no test suite"
+    return {k: int(suite.get(k, "0")) for k in ("tests", "failures", "errors", "skipped")}
 
 
 # --- what the image is ----------------------------------------------------------------
@@ -135,7 +137,7 @@ def test_unit_job_passes_inside_the_image(image, checkout, tmp_path):
     assert totals["failures"] == totals["errors"] == 0, totals
     report = tmp_path / "reports" / "coverage-unit.xml"
     coverage = ElementTree.parse(report).getroot()  # noqa: S314 (our own coverage's report)
-    assert float(coverage.get("line-rate")) > 0.8
+    assert float(coverage.get("line-rate", "0")) > 0.8
     print(output(result)[-600:])
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import hvac
 import pytest
+from hvac.exceptions import Forbidden
 
 from tests.pipeline.conftest import vault_init
 from tests.pipeline.support import ROOT
@@ -47,12 +48,12 @@ def test_the_app_role_can_read_the_key_and_nothing_else(server, tmp_path):
         path="weather", mount_point="secret", raise_on_deleted_version=True
     )
     assert secret["data"]["data"] == {"openweather_api_key": KEY}
-    with pytest.raises(hvac.exceptions.Forbidden):
+    with pytest.raises(Forbidden):
         client.secrets.kv.v2.create_or_update_secret(
             path="weather", secret={"openweather_api_key": "x"}, mount_point="secret"
         )
     server.write_secret(mount="secret", path="other", data={"x": "y"})
-    with pytest.raises(hvac.exceptions.Forbidden):
+    with pytest.raises(Forbidden):
         client.secrets.kv.v2.read_secret_version(
             path="other", mount_point="secret", raise_on_deleted_version=True
         )

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from ruamel.yaml import YAML
 
@@ -142,7 +143,7 @@ def exercised(script: str, tests: str) -> bool:
     return script in tests or re.search(rf'SCRIPTS\s*/\s*"{re.escape(name)}"', tests) is not None
 
 
-def check_job_commands(root: Path, pipeline: dict) -> list[str]:
+def check_job_commands(root: Path, pipeline: dict[str, Any]) -> list[str]:
     reached = make_targets_reached_by(root)
     # The tests of this script quote job lines as examples: they do not count.
     pipeline_tests = "\n".join(
