@@ -9,19 +9,20 @@ import pytest
 from tests.fakes.openweather import FakeOpenWeather
 from tests.support.appserver import collect_static
 from tests.support.openbao import OpenBaoServer, seed_weather_key
-from weather import documents, hits, reports, upstream
+from weather import documents, hits, redaction, reports, upstream
 from weather.vault import api_keys
 
 API_KEY = "owm-test-key-5f1c2a9e7b"  # what the fake upstream accepts
 
 
 def reset_process_caches() -> None:
-    """Forget everything a worker keeps in memory: key, client, memo, encoded bodies, hits."""
+    """Forget what a worker keeps in memory: key, client, memo, encoded bodies, hits, masks."""
     api_keys.cache_clear()
     upstream.reset_client()
     reports.clear_memo()
     documents.clear_encoded()
     hits.discard()
+    redaction.forget_all()
 
 
 @pytest.fixture(autouse=True)

@@ -30,6 +30,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from weather.redaction import ApiKey
+
 logger = logging.getLogger(__name__)
 
 
@@ -213,20 +215,20 @@ class ApiKeyCache:
         self._ttl = ttl
         self._clock = clock
         self._lock = threading.Lock()
-        self._key: str | None = None
+        self._key: ApiKey | None = None
         self._expires_at = 0.0
         self.reads = 0
 
     def __repr__(self) -> str:
         return f"<ApiKeyCache cached={self._key is not None} reads={self.reads}>"
 
-    def get(self) -> str:
+    def get(self) -> ApiKey:
         """Return the cached key, reading it from Vault when absent or expired."""
         with self._lock:
             if self._key is not None and self._clock() < self._expires_at:
                 return self._key
             self._key = None
-            key = self._read()
+            key = ApiKey(self._read())
             self.reads += 1
             # Operators (and the benchmark) count these lines: one per worker per TTL is normal.
             logger.info("read the OpenWeather API key from Vault")

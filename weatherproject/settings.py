@@ -54,6 +54,8 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# Error reports (the DEBUG page included) with the API key masked: weather/redaction.py.
+DEFAULT_EXCEPTION_REPORTER = "weather.redaction.MaskingExceptionReporter"
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from weather.redaction import ApiKey
+
 
 class FakeKeys:
     """Hands out keys in order: each ``invalidate()`` moves on to the next key, if any."""
@@ -10,8 +12,8 @@ class FakeKeys:
         self.keys = list(keys) or ["fake-owm-key"]
         self.invalidations = 0
 
-    def get(self) -> str:
-        return self.keys[0]
+    def get(self) -> ApiKey:
+        return ApiKey(self.keys[0])
 
     def invalidate(self) -> None:
         self.invalidations += 1

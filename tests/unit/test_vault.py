@@ -43,9 +43,9 @@ class Reads:
 def test_key_is_served_from_memory_within_the_ttl():
     clock, reads = Clock(), Reads("first")
     cache = ApiKeyCache(read=reads, ttl=300, clock=clock)
-    assert cache.get() == "first"
+    assert cache.get().reveal() == "first"
     clock.now += 299
-    assert cache.get() == "first"
+    assert cache.get().reveal() == "first"
     assert reads.count == 1
 
 
@@ -54,7 +54,7 @@ def test_key_is_read_again_once_the_ttl_has_passed():
     cache = ApiKeyCache(read=reads, ttl=300, clock=clock)
     cache.get()
     clock.now += 300
-    assert cache.get() == "second"
+    assert cache.get().reveal() == "second"
     assert reads.count == 2
 
 
@@ -64,7 +64,7 @@ def test_invalidate_forces_the_next_get_to_read_vault():
     cache.get()
     cache.invalidate()
     assert not cache.is_cached
-    assert cache.get() == "rotated"
+    assert cache.get().reveal() == "rotated"
     assert cache.reads == 2
 
 

@@ -27,8 +27,6 @@ into the dataclasses.
 from __future__ import annotations
 
 import json
-import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
@@ -45,30 +43,8 @@ from weather.clients.schema import (
     parse_forecast,
     parse_geo_place,
 )
+from weather.redaction import ApiKey, mask
 from weather.units import Units
-
-_APPID = re.compile(r"(appid=)[^&\s'\"]+", re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    """Replace any ``appid=...`` value in ``text`` with ``***``."""
-    return _APPID.sub(r"\1***", text)
-
-
-class _RedactAppid(logging.Filter):
-    """Scrub the key from urllib3's DEBUG request lines ("GET /...?appid=... 200")."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        return True
-
-
-# A logger's own filters run for every record it creates, whichever handler
-# (ours, gunicorn's, pytest's) finally receives it.
-logging.getLogger("urllib3.connectionpool").addFilter(_RedactAppid())
 
 
 class OpenWeatherError(Exception):
@@ -114,7 +90,7 @@ class PlaceNotFound(OpenWeatherError):
 class KeySource(Protocol):
     """Where the client gets its API key: ``weather.vault.ApiKeyCache`` in the app."""
 
-    def get(self) -> str: ...
+    def get(self) -> ApiKey: ...
 
     def invalidate(self) -> None: ...
 
@@ -137,7 +113,7 @@ def _status_of(body: Any, fallback: int) -> int:
 
 def _upstream_message(body: Any) -> str:
     if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return redact(body["message"])[:200]
+        return mask(body["message"])[:200]
     return ""
 
 
@@ -307,14 +283,14 @@ class OpenWeatherClient:
             raise UpstreamUnavailable("This request's time budget for OpenWeather is spent")
         return (min(self.timeout[0], remaining), min(self.timeout[1], remaining))
 
-    @sensitive_variables("api_key", "query")
+    @sensitive_variables("query")
     def _get_once(
-        self, path: str, params: Mapping[str, Any], api_key: str, deadline: float | None
+        self, path: str, params: Mapping[str, Any], api_key: ApiKey, deadline: float | None
     ) -> Any:
         timeout = self._timeout(deadline)
         if self.budget is not None:
             self.budget.spend()
-        query = {**params, "appid": api_key}
+        query = {**params, "appid": api_key.reveal()}
         # The whole answer, not each read, must arrive within the call's timeouts (and
         # within the request's own deadline).
         finish_by = time.monotonic() + sum(timeout)
