@@ -53,7 +53,7 @@ class Row:
     temp: float
     description: str
     icon: str
-    pop: float
+    pop: float | None  # None when the upstream did not give the chance
     precipitation_mm: float
 
 
@@ -77,6 +77,7 @@ class ForecastChart:
     low: float
     high: float
     wettest: Row | None
+    local: bool  # times are the place's own; False when drawn in UTC for want of its offset
 
     @property
     def plot_height(self) -> float:
@@ -88,7 +89,8 @@ def forecast_chart(*, forecast: Forecast, current: Conditions) -> ForecastChart 
     steps = forecast.steps
     if len(steps) < 2:
         return None
-    offset = forecast.timezone_offset
+    # Without the place's offset the chart says it is drawn in UTC (``local`` is False).
+    offset = forecast.timezone_offset or 0
     zone = dt_timezone(timedelta(seconds=offset))
     start, end = steps[0].at, steps[-1].at
     plot_right, plot_bottom = WIDTH - RIGHT, HEIGHT - BOTTOM
@@ -112,12 +114,12 @@ def forecast_chart(*, forecast: Forecast, current: Conditions) -> ForecastChart 
     bars = tuple(
         Bar(
             x=round(x(step.at) - bar_width / 2, 1),
-            y=round(plot_bottom - step.pop * plot_height, 1),
+            y=round(plot_bottom - pop * plot_height, 1),
             width=bar_width,
-            height=round(step.pop * plot_height, 1),
+            height=round(pop * plot_height, 1),
         )
         for step in steps
-        if step.pop > 0
+        if (pop := step.pop or 0) > 0
     )
 
     temp_ticks = tuple(
@@ -151,11 +153,12 @@ def forecast_chart(*, forecast: Forecast, current: Conditions) -> ForecastChart 
             description=step.description,
             icon=step.icon,
             pop=step.pop,
-            precipitation_mm=round(step.rain_mm + step.snow_mm, 1),
+            precipitation_mm=round(step.precipitation_mm, 1),
         )
         for step in steps
     )
-    wettest = max(rows, key=lambda row: (row.pop, row.precipitation_mm))
+    # Judged by the chance where the upstream gave one, else by the volume alone.
+    wettest = max(rows, key=lambda row: (row.pop or 0, row.precipitation_mm))
     return ForecastChart(
         width=WIDTH,
         height=HEIGHT,
@@ -174,7 +177,8 @@ def forecast_chart(*, forecast: Forecast, current: Conditions) -> ForecastChart 
         rows=rows,
         low=low,
         high=high,
-        wettest=wettest if wettest.pop > 0 else None,
+        wettest=wettest if (wettest.pop or wettest.precipitation_mm) else None,
+        local=forecast.timezone_offset is not None,
     )
 
 

@@ -21,14 +21,18 @@ class DailySummary:
     high: float
     description: str
     icon: str
-    pop: float
+    pop: float | None  # the highest chance of the day; None when no step gave one
     rain_mm: float
     snow_mm: float
+
+    @property
+    def precipitation_mm(self) -> float:
+        return round(self.rain_mm + self.snow_mm, 1)
 
 
 def daily_summaries(forecast: Forecast) -> list[DailySummary]:
     """Group 3-hour steps by the place's local day: low, high, midday conditions."""
-    offset = dt_timezone(timedelta(seconds=forecast.timezone_offset))
+    offset = dt_timezone(timedelta(seconds=forecast.timezone_offset or 0))
     days: dict[date, list[tuple[datetime, ForecastStep]]] = {}
     for step in forecast.steps:
         local = datetime.fromtimestamp(step.at, tz=offset)
@@ -36,6 +40,7 @@ def daily_summaries(forecast: Forecast) -> list[DailySummary]:
     summaries = []
     for day, steps in days.items():
         _, midday = min(steps, key=lambda item: abs(item[0].hour + item[0].minute / 60 - 13))
+        pops = [step.pop for _, step in steps if step.pop is not None]
         summaries.append(
             DailySummary(
                 day=day,
@@ -43,7 +48,7 @@ def daily_summaries(forecast: Forecast) -> list[DailySummary]:
                 high=max(step.temp_max for _, step in steps),
                 description=midday.description,
                 icon=midday.icon,
-                pop=max(step.pop for _, step in steps),
+                pop=max(pops) if pops else None,
                 rain_mm=round(sum(step.rain_mm for _, step in steps), 1),
                 snow_mm=round(sum(step.snow_mm for _, step in steps), 1),
             )
@@ -51,8 +56,10 @@ def daily_summaries(forecast: Forecast) -> list[DailySummary]:
     return summaries
 
 
-def local_time(timestamp: int | None, offset_seconds: int) -> datetime | None:
-    """Turn a Unix time into an aware datetime in the place's own UTC offset."""
+def local_time(timestamp: int | None, offset_seconds: int | None) -> datetime | None:
+    """Turn a Unix time into an aware datetime in the place's own UTC offset (UTC when
+    the offset is unknown: the page then says its times are UTC)."""
     if timestamp is None:
         return None
-    return datetime.fromtimestamp(timestamp, tz=dt_timezone(timedelta(seconds=offset_seconds)))
+    zone = dt_timezone(timedelta(seconds=offset_seconds or 0))
+    return datetime.fromtimestamp(timestamp, tz=zone)

@@ -31,6 +31,7 @@ def default_client() -> OpenWeatherClient:
         keys=api_keys(),
         connect_timeout=settings.OPENWEATHER_CONNECT_TIMEOUT,
         read_timeout=settings.OPENWEATHER_READ_TIMEOUT,
+        max_bytes=settings.OPENWEATHER_MAX_BYTES,
         budget=UpstreamBudget(),
     )
 

@@ -224,6 +224,8 @@ VAULT_KEY_TTL = env_number("VAULT_KEY_TTL", 300)
 OPENWEATHER_BASE_URL = env_str("OPENWEATHER_BASE_URL", "https://api.openweathermap.org")
 OPENWEATHER_CONNECT_TIMEOUT = env_number("OPENWEATHER_CONNECT_TIMEOUT", 3.05, minimum=0.1)
 OPENWEATHER_READ_TIMEOUT = env_number("OPENWEATHER_READ_TIMEOUT", 5.0, minimum=0.1)
+# The largest answer read (decompressed); a real forecast is about 16 kB.
+OPENWEATHER_MAX_BYTES = int(env_number("OPENWEATHER_MAX_BYTES", 2_000_000, minimum=65536))
 # OpenWeather's models update about every 10 minutes; asking more often buys nothing.
 WEATHER_CACHE_TTL = env_number("WEATHER_CACHE_TTL", 600)
 # Places do not move: a geocoding answer is good for a week.

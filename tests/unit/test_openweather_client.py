@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
@@ -230,3 +231,64 @@ def test_timeouts_shrink_to_the_time_left(client, transport):
     connect, read = transport.last_request.timeout
     assert read <= 1
     assert connect <= 1
+
+
+# --- answers that could hurt: too large, too deep, odd numbers, one bad entry ----------
+
+
+def test_an_answer_larger_than_the_cap_is_unavailable(transport):
+    session = requests.Session()
+    session.mount("http://", transport)
+    small = OpenWeatherClient(base_url=BASE, keys=FakeKeys(KEY), session=session, max_bytes=1000)
+    padded = {**CURRENT_BODY, "padding": "x" * 5000}
+    transport.register_uri("GET", WEATHER, json=padded)
+    with pytest.raises(UpstreamUnavailable, match="larger than 1000 bytes"):
+        small.current(lat=1, lon=2, units=Units.METRIC)
+    transport.register_uri("GET", WEATHER, json=CURRENT_BODY)
+    assert small.current(lat=1, lon=2, units=Units.METRIC).humidity == 36
+
+
+def test_a_declared_length_over_the_cap_is_refused_before_reading(transport):
+    session = requests.Session()
+    session.mount("http://", transport)
+    small = OpenWeatherClient(base_url=BASE, keys=FakeKeys(KEY), session=session, max_bytes=1000)
+    transport.register_uri("GET", WEATHER, content=b"{}", headers={"Content-Length": "300000000"})
+    with pytest.raises(UpstreamUnavailable, match="larger than 1000 bytes"):
+        small.current(lat=1, lon=2, units=Units.METRIC)
+
+
+def usable_answer_with(extra: str) -> str:
+    """The current weather answer, valid in every field it is read for, plus ``extra``."""
+    return json.dumps(CURRENT_BODY)[:-1] + f', "extra": {extra}}}'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000 + "]" * 100_000,  # json itself would raise RecursionError
+        usable_answer_with('{"a": ' * 20 + "1" + "}" * 20),  # deeper than any real answer
+        usable_answer_with("NaN"),
+        usable_answer_with("-Infinity"),
+    ],
+    ids=["nested-100000", "nested-20", "nan", "infinity"],
+)
+def test_deep_nesting_and_non_numbers_are_unavailable(client, transport, body):
+    transport.register_uri("GET", WEATHER, text=body)
+    with pytest.raises(UpstreamUnavailable):
+        client.current(lat=1, lon=2, units=Units.METRIC)
+
+
+def test_one_bad_geocoding_entry_is_dropped_and_the_rest_served(client, transport):
+    good = {"name": "Paris", "country": "FR", "lat": 48.8589, "lon": 2.32}
+    transport.register_uri(
+        "GET",
+        GEO,
+        json=[{"name": "Nowhere"}, {**good, "lat": 12345.678}, good, {**good, "name": None}],
+    )
+    assert [(p.name, p.lat) for p in client.geocode("paris")] == [("Paris", 48.8589)]
+
+
+def test_a_geocoding_answer_with_no_usable_entry_is_unavailable_not_not_found(client, transport):
+    transport.register_uri("GET", GEO, json=[{"name": "Nowhere"}])
+    with pytest.raises(UpstreamUnavailable):
+        client.geocode("nowhere")

@@ -20,6 +20,8 @@ pytestmark = pytest.mark.django_db
 
 PLACES_API = "/api/places"
 GEOCODE = re.compile(rf"{re.escape(UPSTREAM)}/geo/1\.0/direct\?.*")
+WEATHER = re.compile(rf"{re.escape(UPSTREAM)}/data/2\.5/weather\?.*")
+FORECAST = re.compile(rf"{re.escape(UPSTREAM)}/data/2\.5/forecast\?.*")
 
 
 def geocode_calls(stubbed) -> int:
@@ -150,13 +152,35 @@ def test_a_new_site_suggests_examples_instead_of_popular_places(client, stubbed_
 
 def test_sun_times_are_in_the_place_s_local_time(client, stubbed_services):
     # Tokyo is UTC+09:00: sunrise at 07:51:25 UTC is 16:51 there.
-    stubbed_services.get(
-        re.compile(rf"{re.escape(UPSTREAM)}/data/2\.5/weather\?.*"),
-        json={**payloads.CURRENT, "timezone": 32400},
-    )
+    stubbed_services.get(WEATHER, json={**payloads.CURRENT, "timezone": 32400})
     page = client.get("/", {"q": "London"}).content.decode()
     assert re.search(r"<dt>Sunrise</dt><dd><time[^>]*>16:51</time>", page)
     assert "(UTC+09:00)" in page
+
+
+def test_without_a_utc_offset_the_page_says_its_times_are_utc(client, stubbed_services):
+    current = {k: v for k, v in payloads.CURRENT.items() if k != "timezone"}
+    stubbed_services.get(WEATHER, json=current)
+    stubbed_services.get(FORECAST, json={**payloads.FORECAST, "city": {}})
+    page = client.get("/", {"q": "London"}).content.decode()
+    assert "Times are in UTC: the weather service did not give London" in page
+    assert re.search(r"<dt>Sunrise</dt><dd><time[^>]*>07:51</time>", page)
+    assert "Every 3 hours, UTC" in page
+    assert "Times are local to" not in page
+
+
+def test_without_chances_precipitation_is_judged_by_its_volume(client, stubbed_services):
+    steps = [
+        {**{k: v for k, v in step.items() if k != "pop"}, "rain": {"3h": 1.5 if i == 3 else 0}}
+        for i, step in enumerate(payloads.FORECAST["list"])
+    ]
+    stubbed_services.get(FORECAST, json={**payloads.FORECAST, "list": steps})
+    page = client.get("/", {"q": "London"}).content.decode()
+    days = section_of(page, r'<ol class="days">.*?</ol>')
+    assert '1.5 mm<span class="pop-words"> of precipitation</span>' in days
+    assert "chance of precipitation</span>" not in days
+    assert "the most precipitation, 1.5 mm, falls on" in page
+    assert "<td>not given</td>" in page
 
 
 def test_result_page_draws_the_forecast_chart_with_a_table(client, stubbed_services):

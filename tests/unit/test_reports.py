@@ -81,6 +81,17 @@ def test_unreadable_stored_payload_is_refetched(client):
     assert report.source == "upstream"
 
 
+def test_a_stored_payload_that_fails_validation_is_fetched_again_not_shown(client):
+    reports.weather_for_query(query="London", units="metric", client=client)
+    lookup = WeatherLookup.objects.get()
+    lookup.payload["current"]["temp"] = 1e308
+    lookup.payload["current"]["country"] = "G\x00B"
+    lookup.save()
+    report = reports.weather_for_query(query="London", units="metric", client=client)
+    assert report.source == "upstream"
+    assert report.current.temp == 11.0
+
+
 def test_upstream_failure_stores_nothing():
     client = FakeClient(weather_error=UpstreamUnavailable("down"))
     with pytest.raises(UpstreamUnavailable):

@@ -27,6 +27,7 @@ into the dataclasses.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
@@ -45,6 +46,8 @@ from weather.clients.schema import (
 )
 from weather.redaction import ApiKey, mask
 from weather.units import Units
+
+logger = logging.getLogger(__name__)
 
 
 class OpenWeatherError(Exception):
@@ -133,6 +136,8 @@ def _raise_for(status: int, body: Any) -> None:
 
 
 _Parsed = TypeVar("_Parsed")
+# What the schema's parsers raise on an answer they cannot use.
+_PARSE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 # Real answers nest five levels deep; json itself would recurse until RecursionError.
 _MAX_DEPTH = 16
 _CHUNK_BYTES = 64 * 1024
@@ -197,7 +202,7 @@ def _nesting_within(value: Any, limit: int) -> bool:
 def _parse(parser: Callable[[Any], _Parsed], body: Any, what: str) -> _Parsed:
     try:
         return parser(body)
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+    except _PARSE_ERRORS as exc:
         # Nothing in a parse error can hold the key, so chaining is safe here.
         raise UpstreamUnavailable(f"OpenWeather sent an unexpected {what} payload") from exc
 
@@ -248,7 +253,16 @@ class OpenWeatherClient:
             raise UpstreamUnavailable("OpenWeather sent an unexpected geocoding payload")
         if not body:
             raise PlaceNotFound("No place matches that name")
-        return [_parse(parse_geo_place, item, "geocoding") for item in body]
+        places = []
+        for item in body:
+            try:
+                places.append(parse_geo_place(item))
+            except _PARSE_ERRORS:
+                # One odd entry (no coordinates, say) costs that entry, not the answer.
+                logger.info("dropped a geocoding entry OpenWeather sent in an unexpected shape")
+        if not places:
+            raise UpstreamUnavailable("OpenWeather sent no usable geocoding entry")
+        return places
 
     def current(
         self, *, lat: float, lon: float, units: Units, deadline: float | None = None

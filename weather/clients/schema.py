@@ -1,15 +1,81 @@
-"""OpenWeather's answers as frozen dataclasses, and the parsers that build them.
+"""OpenWeather's answers as frozen dataclasses, validated where they enter.
 
-The parsers read only the fields the dashboard uses and raise ``KeyError``,
-``IndexError``, ``TypeError`` or ``ValueError`` on anything else; the client turns
-those into ``UpstreamUnavailable``, so a malformed answer never reaches a page.
+Each dataclass checks its own fields when it is built, whether from an upstream
+answer (the parsers below) or from a payload stored earlier (``reports``): numbers
+are finite and in range, text has no control characters and a bounded length,
+country codes are two ASCII letters, icons are OpenWeather's codes. So nothing the
+upstream sends, and nothing stored, can make a page fail.
+
+The parsers raise ``KeyError``, ``IndexError``, ``TypeError``, ``ValueError`` or
+``AttributeError`` on an answer they cannot use; the client turns those into
+``UpstreamUnavailable``, which stale data can cover. What a partial answer leaves
+out is said, not invented: a step without ``pop`` has ``pop=None`` (its volumes
+still tell rain from dry), an answer without a UTC offset has ``timezone_offset=None``.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+# Wide enough for any real reading in any units (K, °C, °F), narrow enough for a chart.
+_TEMPERATURE = (-150.0, 400.0)
+_OFFSET = (-14 * 3600, 14 * 3600)  # UTC-14:00 .. UTC+14:00, the offsets in use
+_TIME = (0, 4_102_444_800)  # 1970 .. 2100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_ICON = re.compile(r"\d\d[dn]")
+_TEXT_LIMIT = 200
+_MAX_LOCAL_NAMES = 100
+
+
+def _number(value: Any, low: float = -math.inf, high: float = math.inf) -> float:
+    """A finite JSON number within [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    number = float(value)
+    if not (math.isfinite(number) and low <= number <= high):
+        raise ValueError(f"{number!r} is outside {low}..{high}")
+    return number
+
+
+def _whole(value: Any, low: float = -math.inf, high: float = math.inf) -> int:
+    """A JSON number within [low, high], rounded (humidity 76.5 is 77, not 76)."""
+    return round(_number(value, low, high))
+
+
+def _optional_whole(value: Any, low: float, high: float) -> int | None:
+    return None if value is None else _whole(value, low, high)
+
+
+def _text(value: Any, limit: int = _TEXT_LIMIT) -> str:
+    """Text without control characters, at most ``limit`` characters."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return _CONTROL.sub("", value).strip()[:limit]
+
+
+def _optional_text(value: Any) -> str:
+    return _text(value) if isinstance(value, str) else ""
+
+
+def _country(value: Any) -> str:
+    """An ISO 3166 alpha-2 code, or "" (ocean points and odd answers have none)."""
+    code = _optional_text(value).upper()
+    return code if _COUNTRY.fullmatch(code) else ""
+
+
+def _icon(value: Any) -> str:
+    """OpenWeather's icon code ("10d"), or "" for anything else."""
+    code = _optional_text(value)
+    return code if _ICON.fullmatch(code) else ""
+
+
+def _set(obj: object, name: str, value: Any) -> None:
+    object.__setattr__(obj, name, value)  # frozen dataclasses clean their own fields
 
 
 @dataclass(frozen=True)
@@ -21,13 +87,32 @@ class GeoPlace:
     state: str = ""
     local_names: Mapping[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        name = _text(self.name)
+        if not name:
+            raise ValueError("a place needs a name")
+        _set(self, "name", name)
+        _set(self, "country", _country(self.country))
+        _set(self, "state", _optional_text(self.state))
+        _set(self, "lat", _number(self.lat, -90, 90))
+        _set(self, "lon", _number(self.lon, -180, 180))
+        if not isinstance(self.local_names, Mapping):
+            raise TypeError("local_names is not an object")
+        names = {
+            _text(language, 20): _text(local)
+            for language, local in list(self.local_names.items())[:_MAX_LOCAL_NAMES]
+            if isinstance(language, str) and isinstance(local, str)
+        }
+        _set(self, "local_names", {k: v for k, v in names.items() if k and v})
+
 
 @dataclass(frozen=True)
 class Conditions:
-    """Current weather at a place. Times are Unix seconds (UTC)."""
+    """Current weather at a place. Times are Unix seconds (UTC); ``timezone_offset`` is
+    the place's offset from UTC in seconds, None when the upstream did not say."""
 
     observed_at: int
-    timezone_offset: int
+    timezone_offset: int | None
     temp: float
     feels_like: float
     temp_min: float
@@ -45,10 +130,29 @@ class Conditions:
     station_name: str = ""
     country: str = ""
 
+    def __post_init__(self) -> None:
+        _set(self, "observed_at", _whole(self.observed_at, *_TIME))
+        _set(self, "timezone_offset", _optional_whole(self.timezone_offset, *_OFFSET))
+        for name in ("temp", "feels_like", "temp_min", "temp_max"):
+            _set(self, name, _number(getattr(self, name), *_TEMPERATURE))
+        _set(self, "humidity", _whole(self.humidity, 0, 100))
+        _set(self, "pressure", _whole(self.pressure, 0, 2000))
+        _set(self, "wind_speed", _number(self.wind_speed, 0, 500))
+        _set(self, "wind_deg", _optional_whole(self.wind_deg, 0, 360))
+        _set(self, "condition_id", _whole(self.condition_id, 0, 999))
+        _set(self, "main", _text(self.main))
+        _set(self, "description", _text(self.description))
+        _set(self, "icon", _icon(self.icon))
+        # 0 is how OpenWeather says "no sunrise today" (polar night and day).
+        _set(self, "sunrise", _optional_whole(self.sunrise or None, *_TIME))
+        _set(self, "sunset", _optional_whole(self.sunset or None, *_TIME))
+        _set(self, "station_name", _optional_text(self.station_name))
+        _set(self, "country", _country(self.country))
+
 
 @dataclass(frozen=True)
 class ForecastStep:
-    """One 3-hour step of the 5-day forecast."""
+    """One 3-hour step of the 5-day forecast; ``pop`` is None when the upstream left it out."""
 
     at: int
     temp: float
@@ -61,21 +165,44 @@ class ForecastStep:
     description: str
     icon: str
     wind_speed: float
-    pop: float
+    pop: float | None
     rain_mm: float
     snow_mm: float
+
+    def __post_init__(self) -> None:
+        _set(self, "at", _whole(self.at, *_TIME))
+        for name in ("temp", "temp_min", "temp_max", "feels_like"):
+            _set(self, name, _number(getattr(self, name), *_TEMPERATURE))
+        _set(self, "humidity", _whole(self.humidity, 0, 100))
+        _set(self, "condition_id", _whole(self.condition_id, 0, 999))
+        _set(self, "main", _text(self.main))
+        _set(self, "description", _text(self.description))
+        _set(self, "icon", _icon(self.icon))
+        _set(self, "wind_speed", _number(self.wind_speed, 0, 500))
+        _set(self, "pop", None if self.pop is None else _number(self.pop, 0, 1))
+        _set(self, "rain_mm", _number(self.rain_mm, 0, 1000))
+        _set(self, "snow_mm", _number(self.snow_mm, 0, 1000))
+
+    @property
+    def precipitation_mm(self) -> float:
+        return self.rain_mm + self.snow_mm
 
 
 @dataclass(frozen=True)
 class Forecast:
-    timezone_offset: int
+    """The steps in time order, one per time; ``timezone_offset`` as in ``Conditions``."""
+
+    timezone_offset: int | None
     steps: tuple[ForecastStep, ...]
 
-
-def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"expected a number, got {type(value).__name__}")
-    return float(value)
+    def __post_init__(self) -> None:
+        _set(self, "timezone_offset", _optional_whole(self.timezone_offset, *_OFFSET))
+        by_time: dict[int, ForecastStep] = {}
+        for step in self.steps:
+            if not isinstance(step, ForecastStep):
+                raise TypeError("a forecast holds ForecastSteps")
+            by_time.setdefault(step.at, step)  # the first of two steps at one time
+        _set(self, "steps", tuple(by_time[at] for at in sorted(by_time)))
 
 
 def parse_conditions(body: Mapping[str, Any]) -> Conditions:
@@ -84,24 +211,24 @@ def parse_conditions(body: Mapping[str, Any]) -> Conditions:
     wind = body.get("wind") or {}
     sys = body.get("sys") or {}
     return Conditions(
-        observed_at=int(_number(body["dt"])),
-        timezone_offset=int(_number(body.get("timezone", 0))),
-        temp=_number(main["temp"]),
-        feels_like=_number(main.get("feels_like", main["temp"])),
-        temp_min=_number(main.get("temp_min", main["temp"])),
-        temp_max=_number(main.get("temp_max", main["temp"])),
-        humidity=int(_number(main["humidity"])),
-        pressure=int(_number(main["pressure"])),
-        wind_speed=_number(wind.get("speed", 0)),
-        wind_deg=int(_number(wind["deg"])) if "deg" in wind else None,
-        condition_id=int(_number(weather["id"])),
-        main=str(weather["main"]),
-        description=str(weather["description"]),
-        icon=str(weather["icon"]),
-        sunrise=int(_number(sys["sunrise"])) if sys.get("sunrise") else None,
-        sunset=int(_number(sys["sunset"])) if sys.get("sunset") else None,
-        station_name=str(body.get("name") or ""),
-        country=str(sys.get("country") or ""),
+        observed_at=body["dt"],
+        timezone_offset=body.get("timezone"),
+        temp=main["temp"],
+        feels_like=main.get("feels_like", main["temp"]),
+        temp_min=main.get("temp_min", main["temp"]),
+        temp_max=main.get("temp_max", main["temp"]),
+        humidity=main["humidity"],
+        pressure=main["pressure"],
+        wind_speed=wind.get("speed", 0),
+        wind_deg=wind.get("deg"),
+        condition_id=weather["id"],
+        main=weather["main"],
+        description=weather["description"],
+        icon=weather["icon"],
+        sunrise=sys.get("sunrise"),
+        sunset=sys.get("sunset"),
+        station_name=body.get("name") or "",
+        country=sys.get("country") or "",
     )
 
 
@@ -109,38 +236,37 @@ def parse_forecast_step(item: Mapping[str, Any]) -> ForecastStep:
     weather = item["weather"][0]
     main = item["main"]
     return ForecastStep(
-        at=int(_number(item["dt"])),
-        temp=_number(main["temp"]),
-        temp_min=_number(main.get("temp_min", main["temp"])),
-        temp_max=_number(main.get("temp_max", main["temp"])),
-        feels_like=_number(main.get("feels_like", main["temp"])),
-        humidity=int(_number(main["humidity"])),
-        condition_id=int(_number(weather["id"])),
-        main=str(weather["main"]),
-        description=str(weather["description"]),
-        icon=str(weather["icon"]),
-        wind_speed=_number((item.get("wind") or {}).get("speed", 0)),
-        pop=_number(item.get("pop", 0)),
-        rain_mm=_number((item.get("rain") or {}).get("3h", 0)),
-        snow_mm=_number((item.get("snow") or {}).get("3h", 0)),
+        at=item["dt"],
+        temp=main["temp"],
+        temp_min=main.get("temp_min", main["temp"]),
+        temp_max=main.get("temp_max", main["temp"]),
+        feels_like=main.get("feels_like", main["temp"]),
+        humidity=main["humidity"],
+        condition_id=weather["id"],
+        main=weather["main"],
+        description=weather["description"],
+        icon=weather["icon"],
+        wind_speed=(item.get("wind") or {}).get("speed", 0),
+        pop=item.get("pop"),
+        rain_mm=(item.get("rain") or {}).get("3h", 0),
+        snow_mm=(item.get("snow") or {}).get("3h", 0),
     )
 
 
 def parse_forecast(body: Mapping[str, Any]) -> Forecast:
     city = body.get("city") or {}
     return Forecast(
-        timezone_offset=int(_number(city.get("timezone", 0))),
+        timezone_offset=city.get("timezone"),
         steps=tuple(parse_forecast_step(item) for item in body["list"]),
     )
 
 
 def parse_geo_place(item: Mapping[str, Any]) -> GeoPlace:
-    local_names = item.get("local_names") or {}
     return GeoPlace(
-        name=str(item["name"]),
-        country=str(item.get("country") or ""),
-        state=str(item.get("state") or ""),
-        lat=_number(item["lat"]),
-        lon=_number(item["lon"]),
-        local_names={str(k): str(v) for k, v in local_names.items()},
+        name=item["name"],
+        country=item.get("country") or "",
+        state=item.get("state") or "",
+        lat=item["lat"],
+        lon=item["lon"],
+        local_names=item.get("local_names") or {},
     )
