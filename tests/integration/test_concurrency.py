@@ -6,10 +6,12 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
 
 import pytest
 import requests
 
+from tests.fakes.openweather import PLACES
 from tests.support.appserver import AppServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -52,6 +54,20 @@ def test_a_crowd_costs_one_upstream_call_per_place_and_ttl(server_env, fake_upst
         again = hammer(server, urls[:100], clients=50)
         assert again == {200: 100}
         assert fake_upstream.call_counts() == calls
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_crowd_asking_for_new_names_never_hears_not_found(server_env, fake_upstream, attempt):
+    """Real places asked for by name, all at once: each is geocoded once and none answers
+    404 (a race between the geocoding cache's two reads once made one do so)."""
+    fake_upstream.latency = 0.05
+    names = sorted({place.name for place in PLACES})
+    urls = [f"/api/weather?q={quote(name)}" for name in names] * 8
+    urls = urls[attempt::3] + [url for i, url in enumerate(urls) if i % 3 != attempt]
+    with AppServer(env=server_env, workers=4) as server:
+        statuses = hammer(server, urls, clients=50)
+    assert statuses == {200: len(urls)}, statuses
+    assert fake_upstream.call_counts()["geocode"] == len(names)
 
 
 def wait_for_a_fresh_minute(margin: float = 12) -> None:
