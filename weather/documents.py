@@ -7,12 +7,12 @@ cached hit's cost.
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from weather.caching import BoundedCache
 from weather.models import Place
 from weather.reports import WeatherReport
 from weather.summaries import daily_summaries
@@ -63,21 +63,19 @@ def report_document(report: WeatherReport) -> dict[str, Any]:
     return document
 
 
+_encoded: BoundedCache[bytes] = BoundedCache(256)
+
+
 def encoded_report(report: WeatherReport) -> bytes:
     """The report's document as UTF-8 JSON; a fresh report's is encoded once per process."""
     if report.is_stale:
         return _encode(report_document(report))  # its age changes with every request
-    return _encoded_fresh(report)
+    return _encoded.get_or_make(report.version, lambda: _encode(report_document(report)))
 
 
 def clear_encoded() -> None:
     """Forget the bodies encoded so far."""
-    _encoded_fresh.cache_clear()
-
-
-@functools.lru_cache(maxsize=256)
-def _encoded_fresh(report: WeatherReport) -> bytes:
-    return _encode(report_document(report))
+    _encoded.clear()
 
 
 def _encode(document: dict[str, Any]) -> bytes:

@@ -68,6 +68,21 @@ class WeatherReport:
     def is_stale(self) -> bool:
         return self.source == "stale"
 
+    @property
+    def version(self) -> tuple[object, ...]:
+        """What tells two reports' contents apart, cheaply: the stored lookup's identity
+        and time, the units, how it was served and the alternatives named with it."""
+        return (
+            self.lookup_id,
+            self.fetched_at,
+            self.units,
+            self.source,
+            self.stale_reason,
+            self.place.pk,
+            self.place.label,
+            tuple(place.pk for place in self.alternatives),
+        )
+
 
 def weather_for(
     *, place: Place, units: str, client: WeatherApi, deadline: float | None = None

@@ -23,9 +23,9 @@ from weather.clients.openweather import (
 )
 from weather.documents import UNIT_LABELS, encoded_report, place_document
 from weather.forms import PlaceSuggestionForm, WeatherQueryForm
+from weather.pages import report_parts
 from weather.places import MAX_QUERY_LENGTH, popular_places, suggest_places
 from weather.reports import WeatherReport, weather_at, weather_for_query
-from weather.summaries import daily_summaries, local_time
 from weather.units import Units
 from weather.upstream import default_client
 from weather.vault import VaultError, api_keys
@@ -131,11 +131,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     preferences.remember_place(request, report.place)
     context.update(
         report=report,
-        days=daily_summaries(report.forecast),
         labels=UNIT_LABELS[report.units],
-        sunrise=local_time(report.current.sunrise, report.current.timezone_offset),
-        sunset=local_time(report.current.sunset, report.current.timezone_offset),
-        observed=local_time(report.current.observed_at, report.current.timezone_offset),
+        report_parts=report_parts(report),
         stale_reason=STALE_REASONS.get(report.stale_reason, "the weather service failed"),
     )
     return _page(request, context)
