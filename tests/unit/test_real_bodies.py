@@ -56,15 +56,21 @@ def no_sun(c: Conditions) -> bool:
     return c.sunrise is None and c.sunset is None
 
 
+def no_sun_no_offset(c: Conditions) -> bool:
+    """As no_sun, from an older answer without a UTC offset: unknown, not UTC."""
+    return no_sun(c) and c.timezone_offset is None
+
+
 def empty_blocks_are_dry(f: Forecast) -> bool:
-    """An empty ``snow: {}`` block is no snow, not an error; a full one keeps its amount."""
-    return f.steps[0].snow_mm == 0.559 and f.steps[11].snow_mm == 0 and f.steps[11].pop == 0
+    """An empty ``snow: {}`` block is no snow, not an error; a full one keeps its amount;
+    an answer without ``pop`` says so (None), not "0 %"."""
+    return f.steps[0].snow_mm == 0.559 and f.steps[11].snow_mm == 0 and f.steps[11].pop is None
 
 
 BODIES: dict[str, Body] = {
     "weather_docs_zocca_rain_1h.json": Body("weather"),
     "weather_owmcr_mississauga_2021.json": Body("weather"),
-    "weather_owmcr_tromso_polar_night_2018.json": Body("weather", check=no_sun),
+    "weather_owmcr_tromso_polar_night_2018.json": Body("weather", check=no_sun_no_offset),
     "weather_pyowm_london_2013.json": Body("weather"),
     "weather_barents_sea_no_name_no_country_2023.json": Body(
         "weather", check=lambda c: no_sun(c) and c.station_name == "" and c.country == ""
