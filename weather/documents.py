@@ -18,6 +18,10 @@ from weather.reports import WeatherReport
 from weather.summaries import daily_summaries
 from weather.units import Units
 
+# Part of the API's ETags: change it with the document's shape, so that clients holding
+# the old shape fetch the new one.
+DOCUMENT_VERSION = 2
+
 UNIT_LABELS = {
     Units.METRIC: {"temperature": "°C", "speed": "m/s"},
     Units.IMPERIAL: {"temperature": "°F", "speed": "mph"},

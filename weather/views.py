@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
-from django.utils.cache import patch_cache_control
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -21,8 +21,9 @@ from weather.clients.openweather import (
     PlaceNotFound,
     UpstreamRateLimited,
 )
-from weather.documents import UNIT_LABELS, encoded_report, place_document
+from weather.documents import DOCUMENT_VERSION, UNIT_LABELS, encoded_report, place_document
 from weather.forms import PlaceSuggestionForm, WeatherQueryForm
+from weather.freshness import cache_like_report, not_modified_or, report_etag
 from weather.pages import report_parts
 from weather.places import MAX_QUERY_LENGTH, popular_places, suggest_places
 from weather.reports import WeatherReport, weather_at, weather_for_query
@@ -142,6 +143,7 @@ def _error(
     status: int, code: str, message: str, retry_after: int | None = None, **extra: Any
 ) -> JsonResponse:
     response = JsonResponse({"error": {"code": code, "message": message, **extra}}, status=status)
+    add_never_cache_headers(response)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
@@ -158,8 +160,9 @@ def api_weather(request: HttpRequest) -> HttpResponse:
         report = _lookup(form)
     except (OpenWeatherError, VaultError) as exc:
         return _error(*_failure(exc))
-
-    return HttpResponse(encoded_report(report), content_type="application/json")
+    response = HttpResponse(encoded_report(report), content_type="application/json")
+    cache_like_report(response, report, shared=True)
+    return not_modified_or(request, response, etag=report_etag(report, DOCUMENT_VERSION))
 
 
 @require_GET
