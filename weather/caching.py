@@ -8,6 +8,7 @@ work a worker has already done (encoding a report, rendering its page part).
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
@@ -43,3 +44,25 @@ class BoundedCache(Generic[V]):
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
+
+
+class TimedValue(Generic[V]):
+    """One value, made again once it is ``seconds`` old."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._value: tuple[float, V] | None = None
+        self._lock = threading.Lock()
+
+    def get_or_make(self, make: Callable[[], V]) -> V:
+        with self._lock:
+            if self._value is not None and time.monotonic() < self._value[0]:
+                return self._value[1]
+        value = make()
+        with self._lock:
+            self._value = (time.monotonic() + self._seconds, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._value = None

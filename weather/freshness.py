@@ -64,6 +64,13 @@ def cache_like_report(response: HttpResponseBase, report: WeatherReport, *, shar
     response["Last-Modified"] = http_date(report.fetched_at.timestamp())
 
 
+def not_modified(request: HttpRequest, *, etag: str) -> HttpResponse | None:
+    """304 Not Modified when the client already has this version, before any rendering."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    return get_conditional_response(request, etag=etag)
+
+
 def not_modified_or(request: HttpRequest, response: HttpResponse, *, etag: str) -> HttpResponse:
     """304 Not Modified (with ``response``'s headers) when the client has this version;
     else ``response`` itself, with its ETag."""

@@ -8,14 +8,20 @@ the stale banner, the search form) stays in dashboard.html.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from weather.caching import BoundedCache
 from weather.documents import UNIT_LABELS
+from weather.freshness import report_etag
 from weather.reports import WeatherReport
 from weather.summaries import daily_summaries, local_time
 
@@ -37,6 +43,34 @@ def report_parts(report: WeatherReport) -> ReportParts:
 def clear_parts() -> None:
     """Forget the parts rendered so far."""
     _parts.clear()
+
+
+def page_etag(request: HttpRequest, report: WeatherReport, units: str) -> str:
+    """The ETag of a result page, known before it is rendered: everything its body is
+    made of (the report, the address as typed, the units, this release's templates and
+    static files, the demo banner)."""
+    static_version = getattr(staticfiles_storage, "manifest_hash", "")
+    return report_etag(
+        report,
+        "page",
+        _TEMPLATES_VERSION,
+        static_version,
+        request.get_full_path(),
+        units,
+        settings.WEATHER_DEMO_MODE,
+    )
+
+
+def _templates_version() -> str:
+    """A digest of the app's templates: a release that changes them changes every ETag."""
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted(_TEMPLATES.rglob("*.html")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+_TEMPLATES_VERSION = _templates_version()
 
 
 def _render(report: WeatherReport) -> ReportParts:

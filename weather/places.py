@@ -22,6 +22,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from weather import hits, leases
+from weather.caching import TimedValue
 from weather.clients.openweather import PlaceNotFound, UpstreamUnavailable, WeatherApi
 from weather.clients.schema import Conditions, GeoPlace
 from weather.models import GeocodeMatch, GeocodeQuery, Place
@@ -157,8 +158,25 @@ def suggest_places(*, query: str, client: WeatherApi, limit: int = 5) -> list[Pl
         return []
 
 
-def popular_places(*, limit: int = 8) -> list[Place]:
+# The ranking is an aggregate over every place: each worker runs it once a minute, not
+# on every view of the home page.
+_popular: TimedValue[list[Place]] = TimedValue(60)
+_POPULAR_KEPT = 8
+
+
+def popular_places(*, limit: int = _POPULAR_KEPT) -> list[Place]:
     """Return the places whose weather was looked up most, across all units and visitors."""
+    if limit > _POPULAR_KEPT:
+        return _most_looked_up(limit)
+    return _popular.get_or_make(lambda: _most_looked_up(_POPULAR_KEPT))[:limit]
+
+
+def clear_popular() -> None:
+    """Rank the popular places afresh at the next ask."""
+    _popular.clear()
+
+
+def _most_looked_up(limit: int) -> list[Place]:
     looked_up = Sum(F("lookups__hit_count") + F("lookups__fetch_count"))
     return list(
         Place.objects.annotate(looked_up=looked_up)

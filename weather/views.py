@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
-from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -23,8 +23,8 @@ from weather.clients.openweather import (
 )
 from weather.documents import DOCUMENT_VERSION, UNIT_LABELS, encoded_report, place_document
 from weather.forms import PlaceSuggestionForm, WeatherQueryForm
-from weather.freshness import cache_like_report, not_modified_or, report_etag
-from weather.pages import report_parts
+from weather.freshness import cache_like_report, not_modified, not_modified_or, report_etag
+from weather.pages import page_etag, report_parts
 from weather.places import MAX_QUERY_LENGTH, popular_places, suggest_places
 from weather.reports import WeatherReport, weather_at, weather_for_query
 from weather.units import Units
@@ -83,14 +83,15 @@ def _lookup(form: WeatherQueryForm) -> WeatherReport:
     return weather_for_query(query=data["q"], units=data["units"], client=client)
 
 
-def _page(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+def _page(
+    request: HttpRequest, context: dict[str, Any], *, units: str, status: int = 200
+) -> HttpResponse:
     """Render the dashboard with what every state of it shows."""
     keep = [(name, request.GET[name]) for name in SEARCH_PARAMS if request.GET.get(name)]
     context = {
         "keep": keep,
         "unit_choices": UNIT_CHOICES,
-        "units": preferences.preferred_units(request),
-        "recents": preferences.recent_places(request),
+        "units": units,
         "popular": popular_places(limit=8) if "report" not in context else [],
         "examples": EXAMPLE_PLACES,
         "max_query_length": MAX_QUERY_LENGTH,
@@ -102,20 +103,28 @@ def _page(request: HttpRequest, context: dict[str, Any], status: int = 200) -> H
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The search page, and the weather for the place searched, in the visitor's units."""
-    chosen = request.GET.get("units")
-    if chosen in Units.values:
-        # An explicit choice (the toggle, or a shared link) becomes the visitor's preference.
-        preferences.remember_units(request, chosen)
-    params = request.GET.copy()
-    if not chosen:
-        params["units"] = preferences.preferred_units(request)
-    if not any(name in request.GET for name in SEARCH_PARAMS):
-        return _page(request, {"form": WeatherQueryForm()})
+    response = _dashboard(request)
+    # An explicit choice (the toggle, or a shared link) becomes the visitor's preference;
+    # an answer that sets it is this visitor's own, whatever else it says.
+    if preferences.remember_units(request, response, request.GET.get("units", "")):
+        patch_cache_control(response, private=True)
+    return response
 
-    form = WeatherQueryForm(params)
+
+def _dashboard(request: HttpRequest) -> HttpResponse:
+    chosen = request.GET.get("units")
+    units = chosen or preferences.preferred_units(request)
+    if not any(name in request.GET for name in SEARCH_PARAMS):
+        home = _page(request, {"form": WeatherQueryForm()}, units=units)
+        # The toggle shows the remembered units; the rest is the same for everyone.
+        patch_vary_headers(home, ["Cookie"])
+        patch_cache_control(home, max_age=60)
+        return home
+
+    form = WeatherQueryForm({**request.GET.dict(), "units": units})
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
-        return _page(request, context, status=400)
+        return _uncached(_page(request, context, units=units, status=400))
     try:
         report = _lookup(form)
     except (OpenWeatherError, VaultError) as exc:
@@ -124,19 +133,34 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             form.add_error("q" if not form.is_point else None, message)
         else:
             context["service_error"] = message
-        response = _page(request, context, status=status)
+        response = _uncached(_page(request, context, units=units, status=status))
         if retry_after is not None:
             response["Retry-After"] = str(retry_after)
         return response
 
-    preferences.remember_place(request, report.place)
-    context.update(
-        report=report,
-        labels=UNIT_LABELS[report.units],
-        report_parts=report_parts(report),
-        stale_reason=STALE_REASONS.get(report.stale_reason, "the weather service failed"),
-    )
-    return _page(request, context)
+    etag = page_etag(request, report, units)
+    if (answer := not_modified(request, etag=etag)) is not None:
+        response = answer
+    else:
+        context.update(
+            report=report,
+            labels=UNIT_LABELS[report.units],
+            report_parts=report_parts(report),
+            stale_reason=STALE_REASONS.get(report.stale_reason, "the weather service failed"),
+        )
+        response = _page(request, context, units=units)
+    response["ETag"] = etag
+    # The same for everyone who asks for this address: shared caches may keep it. Without
+    # units in the address it shows the visitor's remembered ones, so it varies on Cookie.
+    cache_like_report(response, report, shared=True)
+    if not chosen:
+        patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def _uncached(response: HttpResponse) -> HttpResponse:
+    add_never_cache_headers(response)
+    return response
 
 
 def _error(

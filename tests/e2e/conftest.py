@@ -172,7 +172,7 @@ def watch() -> PageWatch:
 
 
 @pytest.fixture
-def new_page(browser, site, watch) -> Iterator[Callable[..., Page]]:
+def new_page(browser: Browser, site, watch) -> Iterator[Callable[..., Page]]:
     """Open watched pages, each in a fresh context (no cookies); ``options`` go to the context."""
     contexts: list[BrowserContext] = []
 
@@ -196,13 +196,13 @@ def new_page(browser, site, watch) -> Iterator[Callable[..., Page]]:
 
 
 @pytest.fixture
-def page(new_page) -> Page:
+def page(new_page: Callable[..., Page]) -> Page:
     """A desktop-sized page, light colour scheme."""
     return new_page()
 
 
 @pytest.fixture
-def phone(new_page) -> Page:
+def phone(new_page: Callable[..., Page]) -> Page:
     """A 320 px wide touch page, dark colour scheme."""
     return new_page(
         viewport=PHONE, color_scheme="dark", is_mobile=True, has_touch=True, device_scale_factor=2
@@ -214,6 +214,7 @@ def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     viewport = page.viewport_size
+    assert viewport is not None, "pages here are opened with a viewport"
     if full_page:
         # A viewport as tall as the page, rather than full_page=True: parts styled with
         # content-visibility: auto are only painted inside the viewport.

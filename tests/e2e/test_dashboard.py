@@ -185,6 +185,7 @@ def test_search_works_without_javascript(new_page):
 
 def test_pages_send_the_security_headers(page: Page):
     response = page.goto("/")
+    assert response is not None
     headers = response.headers
     policy = headers["content-security-policy"]
     assert "script-src 'self'" in policy
@@ -209,6 +210,7 @@ def test_every_kind_of_page_loads_cleanly_under_the_policy(page: Page, watch):
         if status != 200:
             watch.expect_status(path, status)
         response = page.goto(path)
+        assert response is not None
         assert response.status == status, path
         expect(page).to_have_title(re.compile(r"\w"))
     # The checks that matter run when the page closes: no console error, no CSP violation.

@@ -6,6 +6,9 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.cache import get_max_age
 
@@ -79,3 +82,78 @@ def test_errors_are_not_cached(client, stubbed_services, params):
     response = client.get(API, params)
     assert response.status_code in (400, 404)
     assert {"no-cache", "no-store"} <= directives(response)
+
+
+# --- the page ----------------------------------------------------------------------------
+
+PAGE = "/"
+
+
+@pytest.fixture
+def warm_caches(settings):
+    """As in production: each worker re-serves reports, and writes hit counts in batches."""
+    settings.WEATHER_MEMO_SECONDS = 60
+    settings.WEATHER_HIT_FLUSH_SECONDS = 3600
+
+
+def test_a_result_page_with_its_units_in_the_address_is_the_same_for_everyone(
+    client, stubbed_services
+):
+    response = client.get(PAGE, {"q": "London", "units": "metric"})
+    assert "public" in directives(response)
+    assert 595 <= max_age(response) <= 600
+    assert "Cookie" not in response.get("Vary", "")
+    assert "Set-Cookie" not in response.headers
+
+
+def test_without_units_in_the_address_the_page_varies_on_the_cookie(client, stubbed_services):
+    response = client.get(PAGE, {"q": "London"})
+    assert "public" in directives(response)
+    assert "Cookie" in response["Vary"]
+
+
+def test_a_page_that_remembers_new_units_is_the_visitor_s_own(client, stubbed_services):
+    response = client.get(PAGE, {"q": "London", "units": "imperial"})
+    assert response.cookies["weather_units"].value == "imperial"
+    assert "private" in directives(response)
+    assert "public" not in directives(response)
+    again = client.get(PAGE, {"q": "London", "units": "imperial"})  # remembered already
+    assert "public" in directives(again)
+
+
+def test_a_page_conditional_get_is_304_with_the_same_etag(client, stubbed_services):
+    first = client.get(PAGE, {"q": "London", "units": "metric"})
+    again = client.get(
+        PAGE, {"q": "London", "units": "metric"}, headers={"if-none-match": first["ETag"]}
+    )
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == first["ETag"]
+    other_units = client.get(
+        PAGE, {"q": "London", "units": "imperial"}, headers={"if-none-match": first["ETag"]}
+    )
+    assert other_units.status_code == 200
+
+
+@pytest.mark.parametrize("params", [{"q": "Atlantis"}, {"q": "!!!"}, {"lat": "1"}])
+def test_pages_with_errors_are_not_cached(client, stubbed_services, params):
+    response = client.get(PAGE, params)
+    assert response.status_code in (400, 404)
+    assert {"no-cache", "no-store"} <= directives(response)
+
+
+@pytest.mark.parametrize("cookie", [None, "imperial"], ids=["no cookie", "units cookie"])
+def test_a_cached_page_view_writes_nothing_to_the_database(
+    client, stubbed_services, warm_caches, cookie
+):
+    if cookie:
+        client.cookies["weather_units"] = cookie
+    client.get(PAGE, {"q": "London"})
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(3):
+            response = client.get(PAGE, {"q": "London"})
+            assert response.status_code == 200
+    writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+    assert writes == []
+    assert len(queries) == 0  # the memo serves the report; no session is read
+    assert not Session.objects.exists()

@@ -5,6 +5,9 @@
  *   and the result page lists the other places with the same name.
  * - "Use my location": the browser's geolocation, then the weather at that point.
  * - A busy state on the search button while the next page loads.
+ * - "Your recent places": kept in this browser (localStorage), never sent to the server,
+ *   so every result page is the same for everyone and caches can keep it. Without
+ *   JavaScript (or storage) the list is simply not shown.
  *
  * Loaded with `defer` from the app's own origin; nothing inline, so a strict
  * Content-Security-Policy holds.
@@ -265,6 +268,57 @@
     });
   }
 
+  /* --- recent places, in this browser ---------------------------------------------- */
+  function setUpRecents() {
+    var KEY = "weather:recent-places";
+    var MAX = 6;
+    var nav = document.querySelector("[data-recents]");
+    var places = [];
+    try {
+      places = JSON.parse(window.localStorage.getItem(KEY) || "[]");
+    } catch (error) {
+      return; // no storage (a private window, a policy): no list
+    }
+    if (!Array.isArray(places)) {
+      places = [];
+    }
+    places = places.filter(function (place) {
+      return place && typeof place.label === "string" && typeof place.lat === "string" &&
+        typeof place.lon === "string";
+    });
+    var shown = document.querySelector("article.report[data-place-lat]");
+    if (shown) {
+      var current = {
+        label: shown.getAttribute("data-place-label"),
+        lat: shown.getAttribute("data-place-lat"),
+        lon: shown.getAttribute("data-place-lon"),
+      };
+      places = [current].concat(places.filter(function (place) {
+        return place.lat !== current.lat || place.lon !== current.lon;
+      })).slice(0, MAX);
+      try {
+        window.localStorage.setItem(KEY, JSON.stringify(places));
+      } catch (error) {
+        // full or refused: the list just is not kept
+      }
+    }
+    if (!nav || places.length === 0) {
+      return;
+    }
+    var list = nav.querySelector("ul");
+    places.forEach(function (place) {
+      var link = document.createElement("a");
+      link.className = "chip";
+      link.href = "?lat=" + encodeURIComponent(place.lat) + "&lon=" + encodeURIComponent(place.lon);
+      link.textContent = place.label;
+      var item = document.createElement("li");
+      item.appendChild(link);
+      list.appendChild(item);
+    });
+    nav.hidden = false;
+  }
+
   setUpSuggestions();
   setUpLocation();
+  setUpRecents();
 })();
