@@ -205,26 +205,32 @@ class Forecast:
         _set(self, "steps", tuple(by_time[at] for at in sorted(by_time)))
 
 
+def _readings(item: Mapping[str, Any]) -> dict[str, Any]:
+    """What current weather and a forecast step share: their "main" and "weather" blocks."""
+    main, weather = item["main"], item["weather"][0]
+    return {
+        "temp": main["temp"],
+        "feels_like": main.get("feels_like", main["temp"]),
+        "temp_min": main.get("temp_min", main["temp"]),
+        "temp_max": main.get("temp_max", main["temp"]),
+        "humidity": main["humidity"],
+        "condition_id": weather["id"],
+        "main": weather["main"],
+        "description": weather["description"],
+        "icon": weather["icon"],
+    }
+
+
 def parse_conditions(body: Mapping[str, Any]) -> Conditions:
-    weather = body["weather"][0]
-    main = body["main"]
     wind = body.get("wind") or {}
     sys = body.get("sys") or {}
     return Conditions(
+        **_readings(body),
         observed_at=body["dt"],
         timezone_offset=body.get("timezone"),
-        temp=main["temp"],
-        feels_like=main.get("feels_like", main["temp"]),
-        temp_min=main.get("temp_min", main["temp"]),
-        temp_max=main.get("temp_max", main["temp"]),
-        humidity=main["humidity"],
-        pressure=main["pressure"],
+        pressure=body["main"]["pressure"],
         wind_speed=wind.get("speed", 0),
         wind_deg=wind.get("deg"),
-        condition_id=weather["id"],
-        main=weather["main"],
-        description=weather["description"],
-        icon=weather["icon"],
         sunrise=sys.get("sunrise"),
         sunset=sys.get("sunset"),
         station_name=body.get("name") or "",
@@ -233,19 +239,9 @@ def parse_conditions(body: Mapping[str, Any]) -> Conditions:
 
 
 def parse_forecast_step(item: Mapping[str, Any]) -> ForecastStep:
-    weather = item["weather"][0]
-    main = item["main"]
     return ForecastStep(
+        **_readings(item),
         at=item["dt"],
-        temp=main["temp"],
-        temp_min=main.get("temp_min", main["temp"]),
-        temp_max=main.get("temp_max", main["temp"]),
-        feels_like=main.get("feels_like", main["temp"]),
-        humidity=main["humidity"],
-        condition_id=weather["id"],
-        main=weather["main"],
-        description=weather["description"],
-        icon=weather["icon"],
         wind_speed=(item.get("wind") or {}).get("speed", 0),
         pop=item.get("pop"),
         rain_mm=(item.get("rain") or {}).get("3h", 0),
