@@ -17,12 +17,18 @@ at it::
 Tests set faults, latency and the accepted key through methods on :class:`FakeOpenWeather`.
 Over HTTP it only reports: ``GET /__fake__/calls`` (the per-endpoint counters, for the
 smoke test) and ``GET /__fake__/config`` (the settings, for the compose healthcheck).
+
+Beyond honest failures it can play a hostile upstream, one of :data:`HOSTILE_MODES`
+(``fake.hostile("nested")``, or ``--hostile nested`` standalone): JSON nested 100,000
+deep, a body dripped one byte every 2 s, 300 MB bodies, absurd coordinates, control
+characters or wrong types in every field, and error messages that echo the key.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import math
 import os
@@ -33,14 +39,25 @@ import socketserver
 import sys
 import threading
 import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from http.client import responses
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-__all__ = ["PLACES", "FakeOpenWeather", "Place", "current_weather", "forecast", "geocode", "main"]
+__all__ = [
+    "HOSTILE_MODES",
+    "PLACES",
+    "FakeOpenWeather",
+    "Place",
+    "current_weather",
+    "forecast",
+    "geocode",
+    "main",
+]
 
 
 @dataclass(frozen=True)
@@ -413,8 +430,9 @@ def geocode(q: str, limit: int = 5) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class _Fault:
-    kind: str  # "status" or "malformed"
+    kind: str  # "status", "malformed" or "hostile"
     status: int
+    mode: str | None = None  # which of HOSTILE_MODES, for "hostile"
 
 
 def _error_body(status: int) -> dict[str, Any]:
@@ -422,6 +440,225 @@ def _error_body(status: int) -> dict[str, Any]:
         return _ERROR_BODIES[status]
     message = "Internal server error" if status >= 500 else responses.get(status, "Error")
     return {"cod": str(status), "message": message}
+
+
+# -- a hostile upstream ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A body written piece by piece, so that it never has to exist whole in memory.
+
+    ``length`` is the Content-Length sent (None: chunked transfer encoding); ``pause`` is
+    how long to wait before each piece.
+    """
+
+    pieces: Iterable[bytes]
+    length: int | None
+    pause: float = 0.0
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+Answer = tuple[int, Any]  # (status, a JSON-able body, raw bytes or a Streamed body)
+
+NESTING_DEPTH = 100_000
+OVERSIZED_BYTES = 300_000_000
+ABSURD_LAT, ABSURD_LON = 12345.678, -999.0
+# C0 and C1 controls, an ANSI escape and a line break (log and header injection).
+CONTROL_CHARACTERS = "\x00\x01\x07\x08\x0b\x0c\x1b[2J\r\n\x7f\x85\x9b"
+_PIECE_BYTES = 64 * 1024
+_ENDPOINT_PATHS = {name: path for path, name in ENDPOINTS.items()}
+
+
+def _padding_pieces(total: int, *, piece: int = _PIECE_BYTES) -> Iterator[bytes]:
+    """``total`` bytes of one JSON object, ``{"cod":200,"padding":"   ...   "}``, lazily."""
+    head, tail = b'{"cod":200,"padding":"', b'"}'
+    yield head
+    left = total - len(head) - len(tail)
+    blank = b" " * piece
+    while left > 0:
+        yield blank[: min(piece, left)]
+        left -= piece
+    yield tail
+
+
+@functools.cache
+def _gzip_bomb() -> bytes:
+    """:data:`OVERSIZED_BYTES` of JSON, gzipped to about 300 KB (made once, on first use)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: the gzip container
+    packed = [packer.compress(piece) for piece in _padding_pieces(OVERSIZED_BYTES)]
+    return b"".join([*packed, packer.flush()])
+
+
+def _invented_place(q: str) -> dict[str, Any]:
+    """A place for a name the dataset lacks, at coordinates that follow from the name."""
+    name = q.split(",")[0].strip() or "Nowhere"
+    h = zlib.crc32(q.casefold().encode())
+    lat = round(-60 + (h % 120_000) / 1000, 4)
+    lon = round(-170 + (h // 120_000 % 340_000) / 1000, 4)
+    return {"name": name, "local_names": {"en": name}, "lat": lat, "lon": lon,
+            "country": "ZZ", "state": "Nowhere"}  # fmt: skip
+
+
+def _plausible(fake: FakeOpenWeather, endpoint: str, query: dict[str, str]) -> Answer:
+    """The honest answer, where a geocoding query that matches nothing gets an invented
+    place: a hostile upstream answers whatever it is asked."""
+    status, body = fake._honest_answer(endpoint, query)
+    if endpoint == "geocode" and status == 200 and not body:
+        body = [_invented_place(query.get("q", ""))]
+    return status, body
+
+
+def _encoded(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _nested(fake: FakeOpenWeather, endpoint: str, query: dict[str, str]) -> Answer:
+    return 200, b"[" * NESTING_DEPTH + b"]" * NESTING_DEPTH
+
+
+def _drip(fake: FakeOpenWeather, endpoint: str, query: dict[str, str]) -> Answer:
+    status, body = _plausible(fake, endpoint, query)
+    raw = body if isinstance(body, bytes) else _encoded(body)
+    pieces = (raw[i : i + 1] for i in range(len(raw)))
+    return status, Streamed(pieces, len(raw), pause=fake.drip_interval)
+
+
+def _oversized(fake: FakeOpenWeather, endpoint: str, query: dict[str, str]) -> Answer:
+    return 200, Streamed(_padding_pieces(OVERSIZED_BYTES), OVERSIZED_BYTES)
+
+
+def _oversized_chunked(fake: FakeOpenWeather, endpoint: str, query: dict[str, str]) -> Answer:
+    return 200, Streamed(_padding_pieces(OVERSIZED_BYTES), None)
+
+
+def _oversized_gzip(fake: FakeOpenWeather, endpoint: str, query: dict[str, str]) -> Answer:
+    bomb = _gzip_bomb()
+    pieces = (bomb[i : i + _PIECE_BYTES] for i in range(0, len(bomb), _PIECE_BYTES))
+    return 200, Streamed(pieces, len(bomb), headers=(("Content-Encoding", "gzip"),))
+
+
+def _absurd_coordinates(fake: FakeOpenWeather, endpoint: str, query: dict[str, str]) -> Answer:
+    status, body = _plausible(fake, endpoint, query)
+    if endpoint != "geocode" or status != 200:
+        return status, body
+    # Two impossible entries first, then the real ones: a careful client keeps only those.
+    first = body[0]
+    return status, [
+        {**first, "lat": ABSURD_LAT, "lon": ABSURD_LON},
+        {**first, "lat": 90.5, "lon": 180.5},
+        *body,
+    ]
+
+
+def _poisoned(text: str) -> str:
+    """``text`` with control characters at its ends and in its middle."""
+    middle = len(text) // 2
+    return f"\x00{text[:middle]}{CONTROL_CHARACTERS}{text[middle:]}\x07\r\n"
+
+
+def _with_controls(value: Any, *, keys_too: bool = False) -> Any:
+    if isinstance(value, str):
+        return _poisoned(value)
+    if isinstance(value, list):
+        return [_with_controls(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            (_poisoned(k) if keys_too else k): _with_controls(v, keys_too=k == "local_names")
+            for k, v in value.items()
+        }
+    return value
+
+
+def _control_characters(fake: FakeOpenWeather, endpoint: str, query: dict[str, str]) -> Answer:
+    status, body = _plausible(fake, endpoint, query)
+    return status, _with_controls(body) if status == 200 else body
+
+
+class _WrongTypes:
+    """Gives each field in turn a different wrong type; containers become the other kind."""
+
+    def __init__(self) -> None:
+        self.turn = 0
+
+    def _next(self, choices: list[Any]) -> Any:
+        self.turn += 1
+        return choices[self.turn % len(choices)]
+
+    def __call__(self, value: Any, depth: int = 0) -> Any:
+        if isinstance(value, bool) or value is None:
+            return self._next(["yes", None, 1])
+        if isinstance(value, (int, float)):
+            return self._next([f"about {value}", None, {"value": value}, [value], True])
+        if isinstance(value, str):
+            return self._next([None, 42, [value], {"text": value}, False])
+        if isinstance(value, list):
+            items = [self(item, depth + 1) for item in value]
+            # The geocoding list and its entries stay as they are, so each field is reached.
+            return items if depth == 0 else {str(i): item for i, item in enumerate(items)}
+        if isinstance(value, dict):
+            fields = {k: self(v, depth + 1) for k, v in value.items()}
+            return fields if depth <= 1 else list(fields.values())
+        return value
+
+
+def _wrong_types(fake: FakeOpenWeather, endpoint: str, query: dict[str, str]) -> Answer:
+    status, body = _plausible(fake, endpoint, query)
+    return status, _WrongTypes()(body) if status == 200 else body
+
+
+def _key_echo_401(fake: FakeOpenWeather, endpoint: str, query: dict[str, str]) -> Answer:
+    appid = query.get("appid", "")
+    message = f"Invalid API key {appid}. Please see https://openweathermap.org/faq#error401"
+    return 401, {"cod": 401, "message": message, "appid": appid}
+
+
+def _key_echo_500(fake: FakeOpenWeather, endpoint: str, query: dict[str, str]) -> Answer:
+    request = f"{_ENDPOINT_PATHS[endpoint]}?{urlencode(query)}"
+    return 500, {"cod": "500", "message": f"Internal error serving {request}", "request": query}
+
+
+@dataclass(frozen=True)
+class HostileMode:
+    description: str
+    answer: Callable[[FakeOpenWeather, str, dict[str, str]], Answer]
+    status: int = 200  # what it answers with, as /__fake__/config reports it
+
+
+# Every hostile mode, in one place: what it does and how it answers.
+HOSTILE_MODES: dict[str, HostileMode] = {
+    "nested": HostileMode(f"a 200 whose JSON nests {NESTING_DEPTH:,} arrays deep", _nested),
+    "drip": HostileMode(
+        "headers at once, then the real body one byte every `drip_interval` (2 s)", _drip
+    ),
+    "oversized": HostileMode(f"a 200 declaring and sending {OVERSIZED_BYTES:,} bytes", _oversized),
+    "oversized-chunked": HostileMode(
+        f"{OVERSIZED_BYTES:,} bytes sent chunked, with no length declared", _oversized_chunked
+    ),
+    "oversized-gzip": HostileMode(
+        f"about 300 KB of gzip that inflates to {OVERSIZED_BYTES:,} bytes", _oversized_gzip
+    ),
+    "absurd-coordinates": HostileMode(
+        f"geocoding entries at lat {ABSURD_LAT}, lon {ABSURD_LON} and at 90.5, 180.5 before"
+        " the real ones; weather answers as usual",
+        _absurd_coordinates,
+    ),
+    "control-characters": HostileMode(
+        "NUL and other control characters in every string (and local-name language codes)",
+        _control_characters,
+    ),
+    "wrong-types": HostileMode(
+        "every field of the real answer with a wrong type: strings for numbers, objects for"
+        " lists, lists for objects, null",
+        _wrong_types,
+    ),
+    "key-echo-401": HostileMode(
+        "a 401 whose message echoes the key it was sent", _key_echo_401, status=401
+    ),
+    "key-echo-500": HostileMode(
+        "a 500 whose message echoes the request, key included", _key_echo_500, status=500
+    ),
+}
 
 
 class _Server(ThreadingHTTPServer):
@@ -457,14 +694,39 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Log nothing: request lines carry the key (``appid``)."""
 
-    def _send(self, status: int, body: bytes | Any) -> None:
+    def _send(self, status: int, body: bytes | Streamed | Any) -> None:
+        if isinstance(body, Streamed):
+            self._stream(status, body)
+            return
         if not isinstance(body, bytes):
-            body = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            body = _encoded(body)
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _stream(self, status: int, body: Streamed) -> None:
+        """Write ``body`` piece by piece, until it ends, the client leaves or the fake stops."""
+        self.close_connection = True  # whatever the client read of it, the connection is spent
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        for name, value in body.headers:
+            self.send_header(name, value)
+        chunked = body.length is None
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(body.length))
+        self.end_headers()
+        stopping = self.server.fake._stopping
+        with contextlib.suppress(OSError):  # the client hung up: routine here
+            for piece in body.pieces:
+                if stopping.wait(body.pause) if body.pause else stopping.is_set():
+                    return
+                self.wfile.write(b"%x\r\n%b\r\n" % (len(piece), piece) if chunked else piece)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
@@ -503,6 +765,8 @@ class FakeOpenWeather:
         self.port = port
         self.api_key = api_key
         self.latency = latency  # seconds added to every API answer
+        self.drip_interval = 2.0  # seconds between the bytes of a "drip" answer
+        self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._fault: _Fault | None = None
         self._calls: dict[str, int] = {}
@@ -518,6 +782,7 @@ class FakeOpenWeather:
             raise RuntimeError("already started")
         server = _Server((self.host, self.port), _Handler)
         server.fake = self
+        self._stopping.clear()
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(
@@ -533,6 +798,7 @@ class FakeOpenWeather:
         server, self._server = self._server, None
         if server is None:
             return
+        self._stopping.set()  # ends answers still being streamed
         server.shutdown()
         server.server_close()
         # Idle keep-alive connections would otherwise keep answering after stop().
@@ -574,6 +840,16 @@ class FakeOpenWeather:
         """Answer every API request with a 200 whose body is not JSON, until cleared."""
         self._fault = _Fault("malformed", 200)
 
+    def hostile(self, mode: str) -> None:
+        """Answer every API request as the hostile upstream ``mode`` does, until cleared.
+
+        The modes are :data:`HOSTILE_MODES`; like the other faults they come before the
+        key check, and the counters still count each request.
+        """
+        if mode not in HOSTILE_MODES:
+            raise ValueError(f"unknown hostile mode {mode!r}; one of {', '.join(HOSTILE_MODES)}")
+        self._fault = _Fault("hostile", HOSTILE_MODES[mode].status, mode)
+
     def clear_faults(self) -> None:
         self._fault = None
 
@@ -598,7 +874,7 @@ class FakeOpenWeather:
         with self._lock:
             (self._connections.add if add else self._connections.discard)(conn)
 
-    def _answer(self, endpoint: str, query: dict[str, str]) -> tuple[int, Any]:
+    def _answer(self, endpoint: str, query: dict[str, str]) -> Answer:
         with self._lock:
             self._calls[endpoint] += 1
         if self.latency:
@@ -607,8 +883,13 @@ class FakeOpenWeather:
         fault = self._fault
         if fault is not None and fault.kind == "malformed":
             return fault.status, MALFORMED_BODY
+        if fault is not None and fault.mode is not None:
+            return HOSTILE_MODES[fault.mode].answer(self, endpoint, query)
         if fault is not None:
             return fault.status, _error_body(fault.status)
+        return self._honest_answer(endpoint, query)
+
+    def _honest_answer(self, endpoint: str, query: dict[str, str]) -> Answer:
         if query.get("appid") != self.api_key:
             with self._lock:
                 self._calls["unauthorized"] += 1
@@ -648,9 +929,18 @@ def main(argv: list[str] | None = None) -> int:
         help="accepted appid (default: $FAKE_OPENWEATHER_KEY or test-key)",
     )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    parser.add_argument(
+        "--hostile",
+        choices=HOSTILE_MODES,
+        metavar="MODE",
+        help="answer as a hostile upstream: "
+        + "; ".join(f"{name}: {mode.description}" for name, mode in HOSTILE_MODES.items()),
+    )
     args = parser.parse_args(argv)
 
     fake = FakeOpenWeather(host=args.host, port=args.port, api_key=args.key, latency=args.latency)
+    if args.hostile:
+        fake.hostile(args.hostile)
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: object) -> None:

@@ -171,6 +171,13 @@ class AppServer:
         self.stop()
         self._log_dir.cleanup()
 
+    @property
+    def pid(self) -> int:
+        """The gunicorn master's process id (its workers are its children)."""
+        if self._process is None:
+            raise RuntimeError("not started")
+        return self._process.pid
+
     def log_text(self) -> str:
         return self._log_path.read_text(errors="replace") if self._log_path.exists() else ""
 
