@@ -118,29 +118,11 @@ CASES = [
 ]
 assert {case.mode for case in CASES} == set(HOSTILE_MODES), "every hostile mode has a case"
 
+
 # What the boundary does not check yet; each mark goes when its fix lands (strict: an
 # unexpected pass fails, so a mark cannot outlive the bug).
-XFAIL: dict[str, str] = {
-    "absurd-coordinates": "geocoding coordinates are not range-checked: the entry at lat"
-    " 12345.678 is taken as the place and ends in 500s (on SQLite every later read of the"
-    " stored place raises decimal.InvalidOperation on /?q=, /api/weather and /api/places,"
-    " still after the upstream heals)",
-    "control-characters": "control characters in upstream strings are not stripped: NUL,"
-    " ESC and C1 controls are stored and reach /api/weather, /api/places and the pages",
-}
-
-
 def _params() -> list[Any]:
-    return [
-        pytest.param(
-            case,
-            id=case.mode,
-            marks=[pytest.mark.xfail(strict=True, reason=XFAIL[case.mode])]
-            if case.mode in XFAIL
-            else [],
-        )
-        for case in CASES
-    ]
+    return [pytest.param(case, id=case.mode) for case in CASES]
 
 
 def _strings(value: Any) -> Iterator[str]:

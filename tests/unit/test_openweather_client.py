@@ -292,3 +292,10 @@ def test_a_geocoding_answer_with_no_usable_entry_is_unavailable_not_not_found(cl
     transport.register_uri("GET", GEO, json=[{"name": "Nowhere"}])
     with pytest.raises(UpstreamUnavailable):
         client.geocode("nowhere")
+
+
+def test_an_answer_that_repeats_the_key_never_hands_it_on(client, transport):
+    transport.register_uri("GET", WEATHER, json={**CURRENT_BODY, "name": f"Station {KEY}"})
+    conditions = client.current(lat=1, lon=2, units=Units.METRIC)
+    assert KEY not in repr(conditions)
+    assert conditions.station_name == "Station ********"

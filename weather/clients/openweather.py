@@ -44,7 +44,7 @@ from weather.clients.schema import (
     parse_forecast,
     parse_geo_place,
 )
-from weather.redaction import ApiKey, mask
+from weather.redaction import MASK, ApiKey, mask
 from weather.units import Units
 
 logger = logging.getLogger(__name__)
@@ -327,6 +327,9 @@ class OpenWeatherClient:
             raise UpstreamUnavailable(
                 f"Could not reach OpenWeather ({type(exc).__name__})"
             ) from None
+        # An answer that repeats the key (an error echoing the request, a broken proxy)
+        # must not carry it into a page, a stored payload or a log line.
+        content = content.replace(api_key.reveal().encode(), MASK.encode())
         body = _json(content)
         _raise_for(
             _status_of(body, response.status_code) if response.ok else response.status_code, body
