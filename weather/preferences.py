@@ -10,6 +10,8 @@ depends on its address alone and shared caches can keep it.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
@@ -26,8 +28,12 @@ def preferred_units(request: HttpRequest) -> Units:
 
 
 def remember_units(request: HttpRequest, response: HttpResponseBase, units: str) -> bool:
-    """Keep ``units`` as this visitor's choice; sets the cookie only on a change (True)."""
+    """Keep ``units`` as this visitor's choice, when they made it on this site (the
+    toggle), not when another site linked here with ``units=``: that page is shown in
+    those units, and nothing is remembered. Sets the cookie only on a change (True)."""
     if units not in Units.values or units == preferred_units(request):
+        return False
+    if not _from_this_site(request):
         return False
     response.set_cookie(
         UNITS_COOKIE,
@@ -38,3 +44,14 @@ def remember_units(request: HttpRequest, response: HttpResponseBase, units: str)
         samesite="Lax",
     )
     return True
+
+
+def _from_this_site(request: HttpRequest) -> bool:
+    """Whether the visitor came from one of this site's own pages."""
+    # Browsers set Sec-Fetch-Site themselves, and no page can forge it; older ones send
+    # at least the origin as the Referer on same-origin navigations.
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    referer = urlsplit(request.headers.get("Referer", ""))
+    return bool(referer.netloc) and referer.netloc == request.get_host()

@@ -113,7 +113,9 @@ def test_without_units_in_the_address_the_page_varies_on_the_cookie(client, stub
 
 
 def test_a_page_that_remembers_new_units_is_the_visitor_s_own(client, stubbed_services):
-    response = client.get(PAGE, {"q": "London", "units": "imperial"})
+    response = client.get(
+        PAGE, {"q": "London", "units": "imperial"}, headers={"Sec-Fetch-Site": "same-origin"}
+    )
     assert response.cookies["weather_units"].value == "imperial"
     assert "private" in directives(response)
     assert "public" not in directives(response)

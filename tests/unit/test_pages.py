@@ -19,6 +19,8 @@ from tests.unit.conftest import UPSTREAM
 pytestmark = pytest.mark.django_db
 
 PLACES_API = "/api/places"
+# What a browser sends when the visitor clicks something on this site's own pages.
+THIS_SITE = {"Sec-Fetch-Site": "same-origin"}
 GEOCODE = re.compile(rf"{re.escape(UPSTREAM)}/geo/1\.0/direct\?.*")
 WEATHER = re.compile(rf"{re.escape(UPSTREAM)}/data/2\.5/weather\?.*")
 FORECAST = re.compile(rf"{re.escape(UPSTREAM)}/data/2\.5/forecast\?.*")
@@ -81,7 +83,7 @@ def test_a_spent_budget_means_no_suggestions_and_no_call(client, stubbed_service
 
 
 def test_units_chosen_once_apply_to_later_searches(client, stubbed_services):
-    client.get("/", {"q": "London", "units": "imperial"})
+    client.get("/", {"q": "London", "units": "imperial"}, headers=THIS_SITE)
     page = client.get("/", {"q": "London"}).content.decode()
     assert '<span class="unit">°F</span>' in page
     assert re.search(r'value="imperial" aria-pressed="true"', page)
@@ -90,7 +92,7 @@ def test_units_chosen_once_apply_to_later_searches(client, stubbed_services):
 
 
 def test_units_can_be_chosen_on_the_home_page(client, stubbed_services):
-    home = client.get("/", {"units": "imperial"})
+    home = client.get("/", {"units": "imperial"}, headers=THIS_SITE)
     assert home.status_code == 200
     assert stubbed_services.call_count == 0
     page = client.get("/", {"q": "London"}).content.decode()
@@ -98,10 +100,30 @@ def test_units_can_be_chosen_on_the_home_page(client, stubbed_services):
 
 
 def test_units_are_remembered_per_visitor(client, stubbed_services):
-    client.get("/", {"units": "imperial"})
+    client.get("/", {"units": "imperial"}, headers=THIS_SITE)
     someone_else = Client()
     page = someone_else.get("/", {"q": "London"}).content.decode()
     assert '<span class="unit">°C</span>' in page
+
+
+@pytest.mark.parametrize(
+    "came_from",
+    [{"Sec-Fetch-Site": "cross-site"}, {"Referer": "https://elsewhere.example/"}, {}],
+    ids=["cross-site", "foreign referer", "nothing said"],
+)
+def test_a_link_from_elsewhere_shows_its_units_but_changes_no_preference(
+    client, stubbed_services, came_from
+):
+    linked = client.get("/", {"q": "London", "units": "imperial"}, headers=came_from)
+    assert '<span class="unit">°F</span>' in linked.content.decode()
+    assert "weather_units" not in linked.cookies
+    page = client.get("/", {"q": "London"}).content.decode()
+    assert '<span class="unit">°C</span>' in page
+
+
+def test_an_old_browser_on_this_site_is_known_by_its_referer(client, stubbed_services):
+    client.get("/", {"units": "imperial"}, headers={"Referer": "http://testserver/?q=Paris"})
+    assert '<span class="unit">°F</span>' in client.get("/", {"q": "London"}).content.decode()
 
 
 def test_invalid_units_are_a_form_error_and_not_remembered(client, stubbed_services):
@@ -111,7 +133,7 @@ def test_invalid_units_are_a_form_error_and_not_remembered(client, stubbed_servi
 
 
 def test_the_api_ignores_the_page_preference(client, stubbed_services):
-    client.get("/", {"units": "imperial"})
+    client.get("/", {"units": "imperial"}, headers=THIS_SITE)
     assert client.get("/api/weather", {"q": "London"}).json()["units"] == "metric"
 
 

@@ -6,8 +6,9 @@
  * - "Use my location": the browser's geolocation, then the weather at that point.
  * - A busy state on the search button while the next page loads.
  * - "Your recent places": kept in this browser (localStorage), never sent to the server,
- *   so every result page is the same for everyone and caches can keep it. Without
- *   JavaScript (or storage) the list is simply not shown.
+ *   so every result page is the same for everyone and caches can keep it. A page that
+ *   another site linked to is not added. Without JavaScript (or storage) the list is
+ *   simply not shown.
  *
  * Loaded with `defer` from the app's own origin; nothing inline, so a strict
  * Content-Security-Policy holds.
@@ -287,7 +288,16 @@
         typeof place.lon === "string";
     });
     var shown = document.querySelector("article.report[data-place-lat]");
-    if (shown) {
+    // A page another site linked to is shown, not remembered: only places reached from
+    // this site's own pages, or typed and bookmarked (no referrer), join the list.
+    var fromElsewhere = false;
+    try {
+      fromElsewhere = Boolean(document.referrer) &&
+        new URL(document.referrer).origin !== window.location.origin;
+    } catch (error) {
+      fromElsewhere = true;
+    }
+    if (shown && !fromElsewhere) {
       var current = {
         label: shown.getAttribute("data-place-label"),
         lat: shown.getAttribute("data-place-lat"),
