@@ -1,13 +1,15 @@
-"""The project's URLs plus /bench/floor: a bare view through the same middleware stack."""
+"""The project's URLs plus /bench/floor: a bare view through the same middleware stack,
+reading one row from the database, as the simplest real Django view does."""
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
-FLOOR_BODY = {"status": "ok", "note": "a constant body: what Django alone costs here"}
+from weather.models import Place
 
 
 def floor(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(FLOOR_BODY)
+    row = Place.objects.order_by("pk").values("pk", "name").first()
+    return JsonResponse({"status": "ok", "row": row})
 
 
 urlpatterns = [
