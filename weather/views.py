@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -228,21 +229,27 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: the database answers and the API key can be had (cached or from Vault)."""
-    checks: dict[str, dict[str, Any]] = {}
+    """Readiness: the database answers and the API key can be had (cached or from Vault).
+
+    The public answer is only ready or not; which check failed, and how, goes to the
+    log, or into the body too with WEATHER_READYZ_DETAILS on (for private networks).
+    """
+    failures: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        checks["database"] = {"ok": True}
     except DatabaseError as exc:
-        checks["database"] = {"ok": False, "error": type(exc).__name__}
+        failures["database"] = type(exc).__name__
     try:
         api_keys().get()
-        checks["vault"] = {"ok": True}
     except VaultError as exc:
-        checks["vault"] = {"ok": False, "error": type(exc).__name__}
-    ready = all(check["ok"] for check in checks.values())
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks},
-        status=200 if ready else 503,
-    )
+        failures["vault"] = type(exc).__name__
+    for check, error in failures.items():
+        logger.warning("readyz: the %s check failed: %s", check, error)
+    body: dict[str, Any] = {"status": "unavailable" if failures else "ok"}
+    if settings.WEATHER_READYZ_DETAILS:
+        body["checks"] = {
+            check: {"ok": False, "error": failures[check]} if check in failures else {"ok": True}
+            for check in ("database", "vault")
+        }
+    return JsonResponse(body, status=503 if failures else 200)

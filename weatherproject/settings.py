@@ -219,6 +219,14 @@ VAULT_SECRET_KEY = env_str("VAULT_SECRET_KEY", "openweather_api_key")
 VAULT_CACERT = env_str("VAULT_CACERT")
 VAULT_TIMEOUT = env_number("VAULT_TIMEOUT", 3.0, minimum=0.1)
 VAULT_KEY_TTL = env_number("VAULT_KEY_TTL", 300)
+# After a failed read, Vault is left alone for up to this many seconds (doubling with
+# each failure in a row, up to the maximum, with jitter): a dead Vault costs each
+# worker one connection per window, not one per request. 0 retries at once.
+VAULT_RETRY_BACKOFF = env_number("VAULT_RETRY_BACKOFF", 2.0)
+VAULT_RETRY_BACKOFF_MAX = env_number("VAULT_RETRY_BACKOFF_MAX", 30.0)
+# /readyz says only ready or not; on, it also names each check and the failing one's
+# error class, for orchestrators on a private network. Always in the log either way.
+WEATHER_READYZ_DETAILS = env_bool("WEATHER_READYZ_DETAILS", False)
 
 # --- OpenWeather and the cache -----------------------------------------------------
 OPENWEATHER_BASE_URL = env_str("OPENWEATHER_BASE_URL", "https://api.openweathermap.org")

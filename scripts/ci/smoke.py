@@ -3,7 +3,7 @@
     python3 scripts/ci/smoke.py http://127.0.0.1:8000 [--fake-upstream URL] [--wait 60]
 
 1. /healthz answers 200 (waiting up to --wait seconds for the server to come up);
-2. /readyz answers 200 with the database and Vault checks passing;
+2. /readyz answers 200 ({"status": "ok"}: the database and Vault checks passed);
 3. one API lookup answers 200 with current weather and a 5-day forecast;
 4. the page for that place renders, and its stylesheet is served under a hashed name
    (collectstatic ran at build time and whitenoise serves the manifest);
@@ -89,12 +89,9 @@ def run(base: str, *, fake_upstream: str | None, wait: float) -> list[str]:
 
     ready = fetch(f"{base}/readyz")
     replies.append(ready)
+    # The public body says only ready or not; the app logs which check failed.
     expect(ready.status == 200, f"/readyz answered {ready.status}: {ready.body[:300]!r}")
-    checks = ready.json().get("checks", {})
-    expect(
-        checks.get("database", {}).get("ok") and checks.get("vault", {}).get("ok"),
-        f"/readyz checks: {checks}",
-    )
+    expect(ready.json().get("status") == "ok", f"/readyz body: {ready.body[:300]!r}")
     passed.append("/readyz 200 (database and Vault)")
 
     api = fetch(f"{base}/api/weather?q={PLACE}&units=metric")

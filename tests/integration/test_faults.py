@@ -71,6 +71,10 @@ def stack(tmp_path_factory, static_root) -> Iterator[Stack]:
             OPENWEATHER_READ_TIMEOUT="1",
             WEATHER_CACHE_TTL=str(CACHE_TTL),
             WEATHER_REQUEST_BUDGET="4",
+            # Each fault is healed and checked at once: no backoff between Vault reads.
+            VAULT_RETRY_BACKOFF="0",
+            # Say which dependency failed, as on an orchestrator's private network.
+            WEATHER_READYZ_DETAILS="1",
         )
         with AppServer(env=env, workers=2) as server:
             yield Stack(server, fake, upstream_link, vault, vault_link, app_token)
@@ -213,7 +217,12 @@ def test_readyz_names_the_failed_dependency(stack: Stack):
 def test_vault_down_at_start_then_back(server_env, openbao_server):
     """The app starts and serves pages with Vault unreachable, and uses it once it is back."""
     link = TcpProxy("127.0.0.1", openbao_server.port)  # not started: Vault is "down"
-    env = {**server_env, "VAULT_ADDR": f"http://127.0.0.1:{link.port}", "VAULT_TIMEOUT": "1"}
+    env = {
+        **server_env,
+        "VAULT_ADDR": f"http://127.0.0.1:{link.port}",
+        "VAULT_TIMEOUT": "1",
+        "VAULT_RETRY_BACKOFF": "0",
+    }
     with AppServer(env=env, workers=2) as server:
         assert server.get("/").status_code == 200
         assert server.get("/readyz").status_code == 503
@@ -227,7 +236,8 @@ def test_vault_down_at_start_then_back(server_env, openbao_server):
 
 def test_database_unreachable_is_a_clear_503_and_recovers(server_env):
     link, env_url = database_link(server_env["DATABASE_URL"])
-    with link, AppServer(env={**server_env, "DATABASE_URL": env_url}, workers=2) as server:
+    env = {**server_env, "DATABASE_URL": env_url, "WEATHER_READYZ_DETAILS": "1"}
+    with link, AppServer(env=env, workers=2) as server:
         assert server.get("/api/weather", q="Sydney").status_code == 200
         link.stop()
         try:

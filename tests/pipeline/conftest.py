@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -179,16 +180,30 @@ def vault_init(
     key: str,
     script: Path | None = None,
     owner: str = f"{APP_UID}:{APP_UID}",
+    secrets_as: str = "files",
+    **env: str,
 ) -> subprocess.CompletedProcess[str]:
-    """Seed a server with docker/vault-init.sh, exactly as compose's vault-init does."""
+    """Seed a server with docker/vault-init.sh, exactly as compose's vault-init does.
+
+    The root token and the key arrive as files (compose's secrets, NAME_FILE), or with
+    ``secrets_as="environment"`` as variables (GitLab's integration job).
+    """
+    given = {"VAULT_TOKEN": server.root_token, "OPENWEATHER_API_KEY": key}
+    if secrets_as == "files":
+        where = secret_file.parent / f"run-secrets-{uuid.uuid4().hex[:8]}"
+        where.mkdir(mode=0o700)
+        for name, value in list(given.items()):
+            (where / name.lower()).write_text(value)
+            given[f"{name}_FILE"] = str(where / name.lower())
+            del given[name]
     return run(
         ["sh", script or ROOT / "docker" / "vault-init.sh"],
         env={
             "VAULT_ADDR": server.addr,
-            "VAULT_TOKEN": server.root_token,
-            "OPENWEATHER_API_KEY": key,
+            **given,
             "SECRET_ID_FILE": str(secret_file),
             "SECRET_ID_OWNER": owner,
+            **env,
         },
         check=False,
     )

@@ -3,13 +3,16 @@
 Used by the integration fixtures and by ``make run``. The server listens on
 127.0.0.1 only, keeps everything in memory, and is seeded through hvac exactly as
 an operator would seed Vault: a KV v2 secret plus a read-only policy, and a token
-or an AppRole limited to that policy.
+or an AppRole limited to that policy. Each server gets a random root token, handed
+over in its environment (``BAO_DEV_ROOT_TOKEN_ID``), never on its command line,
+which ``ps`` shows to every user.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -25,8 +28,6 @@ import requests
 from tests.support.network import free_port
 from tests.support.processes import stop_process, wait_until
 
-ROOT_TOKEN = "root"  # a dev server's root token; never used by the app itself
-
 
 def bao_binary() -> str:
     beside_python = Path(sys.executable).parent / "bao"
@@ -39,8 +40,12 @@ def bao_binary() -> str:
 
 
 def read_policy(mount: str, path: str) -> str:
-    """A policy that can read one KV v2 secret and nothing else."""
-    return f'path "{mount}/data/{path}" {{\n  capabilities = ["read"]\n}}\n'
+    """A policy that can read one KV v2 secret, and look up and renew its own token."""
+    return (
+        f'path "{mount}/data/{path}" {{\n  capabilities = ["read"]\n}}\n'
+        'path "auth/token/lookup-self" {\n  capabilities = ["read"]\n}\n'
+        'path "auth/token/renew-self" {\n  capabilities = ["update"]\n}\n'
+    )
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,8 @@ class OpenBaoServer:
     def __init__(self, *, port: int | None = None) -> None:
         self.port = port or free_port()
         self.addr = f"http://127.0.0.1:{self.port}"
-        self.root_token = ROOT_TOKEN
+        # Never used by the app itself; it seeds the server.
+        self.root_token = "dev-root-" + secrets.token_urlsafe(24)
         self._process: subprocess.Popen[bytes] | None = None
         self._home = tempfile.TemporaryDirectory(prefix="openbao-home-")
         self._log_path = Path(self._home.name) / "server.log"
@@ -64,14 +70,19 @@ class OpenBaoServer:
         """Start the server and wait until it answers as unsealed and active."""
         # A clean environment: no VAULT_* from the caller, and a private HOME so the
         # dev server's token helper does not write into the real one.
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": self._home.name}
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": self._home.name,
+            "BAO_DEV_ROOT_TOKEN_ID": self.root_token,
+        }
+        # The dev server prints its root token: the log is for this user's eyes only.
         self._log = self._log_path.open("wb")
+        self._log_path.chmod(0o600)
         self._process = subprocess.Popen(
             [
                 bao_binary(),
                 "server",
                 "-dev",
-                f"-dev-root-token-id={self.root_token}",
                 f"-dev-listen-address=127.0.0.1:{self.port}",
                 "-dev-no-store-token",
             ],
@@ -142,10 +153,27 @@ class OpenBaoServer:
     def put_policy(self, *, name: str, mount: str, path: str) -> None:
         self.root_client().sys.create_or_update_policy(name=name, policy=read_policy(mount, path))
 
-    def create_token(self, *, policy: str, ttl: str = "1h", token_id: str | None = None) -> str:
-        """A non-root token holding only ``policy`` (with a chosen id, if given)."""
+    def create_token(
+        self,
+        *,
+        policy: str,
+        ttl: str = "1h",
+        token_id: str | None = None,
+        period: str | None = None,
+        renewable: bool = True,
+    ) -> str:
+        """A non-root token holding only ``policy`` (with a chosen id, if given).
+
+        With ``period``, a periodic token: each renewal gives it ``period`` again, so it
+        lives as long as it is renewed in time.
+        """
         response = self.root_client().auth.token.create(
-            id=token_id, policies=[policy], ttl=ttl, no_default_policy=True
+            id=token_id,
+            policies=[policy],
+            ttl=ttl,
+            period=period,
+            renewable=renewable,
+            no_default_policy=True,
         )
         token: str = response["auth"]["client_token"]
         return token
@@ -156,13 +184,18 @@ class OpenBaoServer:
         role: str,
         policy: str,
         token_ttl: str = "1h",  # noqa: S107 (a TTL, not a password)
+        token_max_ttl: str = "4h",  # noqa: S107
     ) -> AppRoleCredentials:
         """Enable AppRole (once) and return credentials for a role holding only ``policy``."""
         client = self.root_client()
         if "approle/" not in client.sys.list_auth_methods()["data"]:  # type: ignore[no-untyped-call]
             client.sys.enable_auth_method("approle")
         client.auth.approle.create_or_update_approle(
-            role_name=role, token_policies=[policy], token_ttl=token_ttl
+            role_name=role,
+            token_policies=[policy],
+            token_ttl=token_ttl,
+            token_max_ttl=token_max_ttl,
+            token_no_default_policy=True,
         )
         role_id = client.auth.approle.read_role_id(role_name=role)["data"]["role_id"]
         secret_id = client.auth.approle.generate_secret_id(role_name=role)["data"]["secret_id"]
@@ -183,11 +216,12 @@ def seed_weather_key(
     path: str = "weather",
     field: str = "openweather_api_key",
     policy: str = "weather-read",
+    period: str | None = None,
 ) -> str:
     """Write the key and a read-only policy for it; return a token holding only that policy."""
     server.write_secret(mount=mount, path=path, data={field: api_key})
     server.put_policy(name=policy, mount=mount, path=path)
-    return server.create_token(policy=policy)
+    return server.create_token(policy=policy, period=period)
 
 
 @contextmanager

@@ -23,6 +23,10 @@ def stubbed_services(settings, requests_mock):
         f"{VAULT}/v1/secret/data/weather",
         json={"data": {"data": {"openweather_api_key": STUB_KEY}, "metadata": {}}},
     )
+    # The app looks its token up after "logging in"; this one never expires.
+    requests_mock.get(
+        f"{VAULT}/v1/auth/token/lookup-self", json={"data": {"ttl": 0, "renewable": False}}
+    )
     requests_mock.get(
         re.compile(rf"{re.escape(UPSTREAM)}/geo/1\.0/direct\?.*"),
         json=lambda request, context: payloads.GEO_LONDON if request.qs["q"] == ["london"] else [],

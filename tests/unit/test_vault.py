@@ -1,33 +1,15 @@
-"""The key cache and the Vault reader, with Vault's HTTP API stubbed at the transport."""
+"""The key cache: its TTL, one read at a time outside its lock, and the backoff after a failure."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+import contextlib
+import threading
+from collections.abc import Callable
 
 import pytest
-import requests
-import requests_mock
 
 from tests.fakes.clock import Clock
-from weather.vault import (
-    ApiKeyCache,
-    SecretMissing,
-    VaultConfig,
-    VaultKeyReader,
-    VaultNotConfigured,
-    VaultPermissionDenied,
-    VaultSealed,
-    VaultUnreachable,
-)
-
-ADDR = "http://vault.invalid:8200"
-SECRET_URL = f"{ADDR}/v1/secret/data/weather"
-LOGIN_URL = f"{ADDR}/v1/auth/approle/login"
-
-
-def kv_body(data: dict[str, str]) -> dict[str, Any]:
-    return {"data": {"data": data, "metadata": {"version": 1}}}
+from weather.vault import ApiKeyCache, VaultError, VaultSealed, VaultUnreachable
 
 
 class Reads:
@@ -84,114 +66,154 @@ def test_repr_never_shows_the_key():
     assert "s3cret-value" not in repr(cache)
 
 
-def make_reader(transport: requests_mock.Adapter, **config: Any) -> VaultKeyReader:
-    session = requests.Session()
-    session.mount("http://", transport)
-    base = VaultConfig(
-        addr=ADDR, kv_mount="secret", secret_path="weather", secret_key="openweather_api_key"
-    )
-    return VaultKeyReader(replace(base, **{"token": "app-token", **config}), session=session)
+def failing(error: Exception) -> Callable[[], str]:
+    calls = []
+
+    def read() -> str:
+        calls.append(1)
+        raise error
+
+    read.calls = calls  # type: ignore[attr-defined]
+    return read
 
 
-@pytest.fixture
-def transport() -> requests_mock.Adapter:
-    return requests_mock.Adapter()
-
-
-def test_token_login_reads_the_field(transport):
-    transport.register_uri("GET", SECRET_URL, json=kv_body({"openweather_api_key": "abc"}))
-    assert make_reader(transport).read() == "abc"
-    assert transport.last_request.headers["X-Vault-Token"] == "app-token"
-
-
-def test_approle_login_then_read(transport):
-    transport.register_uri("POST", LOGIN_URL, json={"auth": {"client_token": "from-approle"}})
-    transport.register_uri("GET", SECRET_URL, json=kv_body({"openweather_api_key": "abc"}))
-    reader = make_reader(transport, token="", role_id="role", secret_id="sid")
-    assert reader.read() == "abc"
-    assert transport.request_history[0].json() == {"role_id": "role", "secret_id": "sid"}
-    assert transport.last_request.headers["X-Vault-Token"] == "from-approle"
-
-
-def test_approle_secret_id_can_come_from_a_file(transport, tmp_path):
-    secret_file = tmp_path / "secret-id"
-    secret_file.write_text("sid-from-file\n")
-    transport.register_uri("POST", LOGIN_URL, json={"auth": {"client_token": "t"}})
-    transport.register_uri("GET", SECRET_URL, json=kv_body({"openweather_api_key": "abc"}))
-    reader = make_reader(transport, token="", role_id="role", secret_id_file=str(secret_file))
-    assert reader.read() == "abc"
-    assert transport.request_history[0].json()["secret_id"] == "sid-from-file"
-
-
-def test_an_expired_approle_token_logs_in_again(transport):
-    tokens = iter(["t1", "t2"])
-    transport.register_uri(
-        "POST", LOGIN_URL, json=lambda r, c: {"auth": {"client_token": next(tokens)}}
-    )
-
-    def secret(request, context):
-        if request.headers["X-Vault-Token"] == "t1":
-            context.status_code = 403
-            return {"errors": ["permission denied"]}
-        return kv_body({"openweather_api_key": "abc"})
-
-    transport.register_uri("GET", SECRET_URL, json=secret)
-    reader = make_reader(transport, token="", role_id="role", secret_id="sid")
-    assert reader.read() == "abc"
-    assert [r.method for r in transport.request_history] == ["POST", "GET", "POST", "GET"]
-
-
-def test_no_credentials_is_not_configured_even_with_vault_token_in_the_environment(
-    transport, monkeypatch
-):
-    monkeypatch.setenv("VAULT_TOKEN", "ambient-token")
-    reader = make_reader(transport, token="")
-    with pytest.raises(VaultNotConfigured):
-        reader.read()
-    assert transport.call_count == 0
-
-
-@pytest.mark.parametrize(
-    ("status", "body", "error"),
-    [
-        (403, {"errors": ["permission denied"]}, VaultPermissionDenied),
-        (401, {"errors": ["unauthorized"]}, VaultPermissionDenied),
-        (404, {"errors": []}, SecretMissing),
-        (503, {"errors": ["Vault is sealed"]}, VaultSealed),
-        (501, {"errors": ["Vault is not initialized"]}, VaultSealed),
-        (500, {"errors": ["internal error"]}, VaultUnreachable),
-    ],
-)
-def test_vault_answers_map_to_typed_errors(transport, status, body, error):
-    transport.register_uri("GET", SECRET_URL, status_code=status, json=body)
-    with pytest.raises(error):
-        make_reader(transport).read()
-
-
-def test_connection_failure_is_unreachable(transport):
-    transport.register_uri("GET", SECRET_URL, exc=requests.ConnectionError("refused"))
+def test_a_failed_read_is_not_repeated_during_the_backoff():
+    clock = Clock()
+    read = failing(VaultUnreachable("down"))
+    cache = ApiKeyCache(read=read, ttl=300, clock=clock, backoff=2, backoff_max=30)
     with pytest.raises(VaultUnreachable):
-        make_reader(transport).read()
+        cache.get()
+    for _ in range(5):
+        with pytest.raises(VaultUnreachable, match="down"):
+            cache.get()
+    assert len(read.calls) == 1  # type: ignore[attr-defined]
+    clock.now += 2  # the first window is 1 to 2 s
+    with pytest.raises(VaultUnreachable):
+        cache.get()
+    assert len(read.calls) == 2  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(
-    "data", [{}, {"openweather_api_key": ""}, {"openweather_api_key": 42}, {"other": "x"}]
-)
-def test_missing_or_empty_field_is_secret_missing(transport, data):
-    transport.register_uri("GET", SECRET_URL, json=kv_body(data))
-    with pytest.raises(SecretMissing) as excinfo:
-        make_reader(transport).read()
-    assert "openweather_api_key" in str(excinfo.value)
+def seconds_until_the_next_read(cache: ApiKeyCache, clock: Clock, calls: list[int]) -> float:
+    """Move the clock in small steps until ``get()`` calls Vault again; return how far."""
+    start, before = clock.now, len(calls)
+    while len(calls) == before:
+        clock.now += 0.01
+        with contextlib.suppress(VaultError):
+            cache.get()
+    return clock.now - start
 
 
-def test_config_repr_hides_credentials():
-    config = VaultConfig(
-        addr=ADDR,
-        kv_mount="secret",
-        secret_path="weather",
-        secret_key="k",
-        token="tok-123",
-        secret_id="sid-456",
-    )
-    assert "tok-123" not in repr(config)
-    assert "sid-456" not in repr(config)
+def test_the_backoff_doubles_up_to_its_maximum():
+    clock, read = Clock(), failing(VaultSealed("sealed"))
+    cache = ApiKeyCache(read=read, ttl=300, clock=clock, backoff=2, backoff_max=8)
+    with pytest.raises(VaultSealed):
+        cache.get()
+    windows = [seconds_until_the_next_read(cache, clock, read.calls) for _ in range(5)]  # type: ignore[attr-defined]
+    # 1-2 s, 2-4 s, then 4-8 s from there on (jitter picks within each).
+    assert 1 <= windows[0] <= 2.02
+    assert 2 <= windows[1] <= 4.02
+    assert all(4 <= window <= 8.02 for window in windows[2:])
+
+
+def test_a_success_ends_the_backoff():
+    clock = Clock()
+    outcomes: list[str | Exception] = [VaultSealed("sealed"), "key-value-1", VaultSealed("x")]
+
+    def read() -> str:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    cache = ApiKeyCache(read=read, ttl=10, clock=clock, backoff=2, backoff_max=30)
+    with pytest.raises(VaultSealed):
+        cache.get()
+    clock.now += 2
+    assert cache.get().reveal() == "key-value-1"
+    clock.now += 10
+    with pytest.raises(VaultSealed):
+        cache.get()  # a first failure again: the window is back to 1-2 s
+    clock.now += 2
+    with pytest.raises(IndexError):
+        cache.get()  # read was called: no backoff left over from before
+
+
+def test_a_zero_backoff_retries_at_once():
+    read = failing(VaultUnreachable("down"))
+    cache = ApiKeyCache(read=read, ttl=300, clock=Clock(), backoff=0)
+    for _ in range(3):
+        with pytest.raises(VaultUnreachable):
+            cache.get()
+    assert len(read.calls) == 3  # type: ignore[attr-defined]
+
+
+class BlockedRead:
+    """A read that hangs until the test lets it go, as a Vault that does not answer."""
+
+    def __init__(self, value: str = "fresh-key-value") -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.value = value
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        self.started.set()
+        assert self.release.wait(10)
+        return self.value
+
+
+def start_reading(cache: ApiKeyCache) -> threading.Thread:
+    thread = threading.Thread(target=cache.get, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_others_get_the_expiring_key_while_one_thread_reads():
+    clock, read = Clock(), BlockedRead()
+    cache = ApiKeyCache(read=Reads("old-key-value"), ttl=300, clock=clock)
+    cache.get()
+    cache._read = read  # the next read is the slow one
+    clock.now += 300
+    reader = start_reading(cache)
+    assert read.started.wait(5)
+    assert [cache.get().reveal() for _ in range(3)] == ["old-key-value"] * 3
+    read.release.set()
+    reader.join(5)
+    assert cache.get().reveal() == "fresh-key-value"
+    assert read.calls == 1
+
+
+def test_without_a_key_others_wait_briefly_for_the_read_then_give_up():
+    read = BlockedRead()
+    cache = ApiKeyCache(read=read, ttl=300, clock=Clock(), wait=0.2)
+    reader = start_reading(cache)
+    assert read.started.wait(5)
+    with pytest.raises(VaultUnreachable, match="still being read"):
+        cache.get()
+    assert read.calls == 1
+    read.release.set()
+    reader.join(5)
+    assert cache.get().reveal() == "fresh-key-value"
+
+
+def test_a_waiting_thread_gets_the_key_the_reader_brings():
+    read = BlockedRead()
+    cache = ApiKeyCache(read=read, ttl=300, clock=Clock(), wait=5)
+    reader = start_reading(cache)
+    assert read.started.wait(5)
+    threading.Timer(0.1, read.release.set).start()
+    assert cache.get().reveal() == "fresh-key-value"
+    reader.join(5)
+    assert read.calls == 1
+
+
+def test_a_key_read_before_invalidate_is_not_kept():
+    read = BlockedRead("refused-key-value")
+    cache = ApiKeyCache(read=read, ttl=300, clock=Clock())
+    reader = start_reading(cache)
+    assert read.started.wait(5)
+    cache.invalidate()
+    read.release.set()
+    reader.join(5)
+    assert not cache.is_cached

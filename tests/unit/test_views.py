@@ -222,16 +222,35 @@ def test_healthz_calls_no_dependency(client, stubbed_services):
 def test_readyz_is_200_when_database_and_vault_answer(client, stubbed_services):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": {"ok": True}, "vault": {"ok": True}}
+    assert response.json() == {"status": "ok"}
 
 
-def test_readyz_is_503_and_names_vault_when_it_is_unreachable(client, stubbed_services):
+def test_readyz_tells_the_public_only_unavailable_and_logs_which_check_failed(
+    client, stubbed_services, caplog
+):
     stubbed_services.get(f"{VAULT}/v1/secret/data/weather", exc=requests.ConnectionError)
     response = client.get("/readyz")
     assert response.status_code == 503
-    checks = response.json()["checks"]
-    assert checks["database"] == {"ok": True}
-    assert checks["vault"] == {"ok": False, "error": "VaultUnreachable"}
+    assert response.json() == {"status": "unavailable"}
+    (record,) = [r for r in caplog.records if r.name == "weather.views"]
+    assert record.levelname == "WARNING"
+    assert record.getMessage() == "readyz: the vault check failed: VaultUnreachable"
+
+
+def test_readyz_details_can_be_turned_on_for_a_private_network(client, stubbed_services, settings):
+    settings.WEATHER_READYZ_DETAILS = True
+    assert client.get("/readyz").json()["checks"] == {
+        "database": {"ok": True},
+        "vault": {"ok": True},
+    }
+    stubbed_services.get(f"{VAULT}/v1/secret/data/weather", exc=requests.ConnectionError)
+    api_keys().invalidate()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {
+        "database": {"ok": True},
+        "vault": {"ok": False, "error": "VaultUnreachable"},
+    }
 
 
 def test_the_key_is_in_no_response(client, stubbed_services):
