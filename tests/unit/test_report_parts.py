@@ -1,0 +1,66 @@
+"""The report's parts of the page: rendered once per version, and the same as before."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.factories import LONDONS, conditions, forecast
+from weather import pages
+from weather.models import Place
+from weather.reports import WeatherReport
+from weather.units import Units
+
+GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "london-forecast.html"
+FETCHED = datetime(2025, 11, 26, 9, 0, tzinfo=UTC)
+
+
+def london_report(**changes: object) -> WeatherReport:
+    place = Place(
+        pk=1, name="London", state="England", country="GB", lat=Decimal("51.5073"),
+        lon=Decimal("-0.1276"),
+    )  # fmt: skip
+    others = tuple(
+        Place(pk=i, name=g.name, state=g.state, country=g.country, lat=Decimal("1"), lon=i)
+        for i, g in enumerate(LONDONS[1:], start=2)
+    )
+    fields: dict[str, object] = {
+        "place": place,
+        "units": Units.METRIC,
+        "current": conditions(),
+        "forecast": forecast(),
+        "source": "cache",
+        "fetched_at": FETCHED,
+        "expires_at": FETCHED + timedelta(minutes=10),
+        "alternatives": others,
+        "lookup_id": 7,
+        **changes,
+    }
+    return WeatherReport(**fields)  # type: ignore[arg-type]
+
+
+def test_the_forecast_part_is_what_the_page_showed_before_it_was_cached():
+    """The golden file pins the forecast section (alternatives, days, chart, table) of a
+    fixed report. When it was written it matched, but for whitespace, what the page
+    rendered on every view before this part was cached. Rewrite it only on purpose."""
+    rendered = pages.report_parts(london_report()).forecast
+    assert rendered == GOLDEN.read_text()
+
+
+def test_each_version_is_rendered_once_and_a_new_version_again():
+    first = pages.report_parts(london_report())
+    assert pages.report_parts(london_report()) is first
+    served_fresh = pages.report_parts(london_report(source="upstream"))
+    assert served_fresh is not first  # the label differs, though the parts do not
+    refetched = pages.report_parts(london_report(fetched_at=FETCHED + timedelta(minutes=10)))
+    assert refetched is not first
+
+
+@pytest.mark.parametrize("units", [Units.IMPERIAL, Units.STANDARD])
+def test_units_are_part_of_the_version(units):
+    assert "°C" in pages.report_parts(london_report()).current
+    other = pages.report_parts(london_report(units=units)).current
+    assert "°C" not in other
