@@ -1,8 +1,19 @@
-"""The upstream call budget: per-minute and per-day caps shared by every worker.
+"""The upstream call budget: the site's caps, each client's share, and a reserve for
+keeping known places fresh; shared by every worker through the database.
 
-Each upstream HTTP request spends one unit before it is sent. Spending is one
-conditional ``UPDATE ... SET calls = calls + 1 WHERE calls < cap`` per window, which
-the database applies atomically, so concurrent workers can never overshoot a cap.
+Each upstream HTTP request spends one unit before it is sent, in every window that
+applies, or in none:
+
+- the client's own allowance (``WEATHER_CLIENT_BUDGET_PER_MINUTE`` / ``_PER_DAY``),
+  so one visitor cannot spend what everyone shares;
+- the site's caps (``WEATHER_BUDGET_PER_MINUTE`` / ``_PER_DAY``, the upstream plan's),
+  of which a call for a place nobody has looked at before may use only the part not
+  reserved (``WEATHER_BUDGET_RESERVED_FOR_REFRESH``): refreshing what visitors already
+  look at can always go on, however much is spent on new places.
+
+Spending a window is one conditional ``UPDATE ... SET calls = calls + 1 WHERE calls <
+limit``, which the database applies atomically, so concurrent workers can never
+overshoot; a refusal gives back what the attempt took from the other windows.
 """
 
 from __future__ import annotations
@@ -16,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from weather.clients.openweather import BudgetExhausted
+from weather.clients.openweather import AllowanceExhausted, BudgetExhausted
 from weather.models import UpstreamUsage
 
 Window = UpstreamUsage.Window
@@ -24,72 +35,106 @@ Window = UpstreamUsage.Window
 
 @dataclass(frozen=True)
 class Cap:
-    window: str
+    window: UpstreamUsage.Window
     started_at: datetime
     length: timedelta
     limit: int
+    client: str = ""  # empty: the whole site's
 
 
-def _caps(now: datetime) -> list[Cap]:
+def _windows(now: datetime) -> list[tuple[UpstreamUsage.Window, datetime, timedelta]]:
     minute = now.replace(second=0, microsecond=0)
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return [
-        Cap(Window.MINUTE, minute, timedelta(minutes=1), int(settings.WEATHER_BUDGET_PER_MINUTE)),
-        Cap(Window.DAY, day, timedelta(days=1), int(settings.WEATHER_BUDGET_PER_DAY)),
+    return [(Window.MINUTE, minute, timedelta(minutes=1)), (Window.DAY, day, timedelta(days=1))]
+
+
+def _caps(now: datetime, *, client: str, refresh: bool) -> list[Cap]:
+    share = 1.0 if refresh else 1.0 - float(settings.WEATHER_BUDGET_RESERVED_FOR_REFRESH)
+    site = {
+        Window.MINUTE: int(settings.WEATHER_BUDGET_PER_MINUTE),
+        Window.DAY: int(settings.WEATHER_BUDGET_PER_DAY),
+    }
+    own = {
+        Window.MINUTE: int(settings.WEATHER_CLIENT_BUDGET_PER_MINUTE),
+        Window.DAY: int(settings.WEATHER_CLIENT_BUDGET_PER_DAY),
+    }
+    caps = []
+    if client:
+        caps += [Cap(w, start, length, own[w], client) for w, start, length in _windows(now)]
+    caps += [
+        Cap(w, start, length, math.floor(site[w] * share)) for w, start, length in _windows(now)
     ]
+    return caps
 
 
-def _row(cap: Cap) -> None:
-    if UpstreamUsage.objects.filter(window=cap.window, started_at=cap.started_at).exists():
+def _ensure_row(cap: Cap) -> None:
+    filters = {"window": cap.window, "started_at": cap.started_at, "client": cap.client}
+    if UpstreamUsage.objects.filter(**filters).exists():
         return
     try:
         with transaction.atomic():
-            UpstreamUsage.objects.create(window=cap.window, started_at=cap.started_at)
+            UpstreamUsage.objects.create(**filters)
     except IntegrityError:
         pass  # another worker created it first
 
 
 class UpstreamBudget:
-    """Spend upstream calls against the shared caps; refuse with BudgetExhausted when spent."""
+    """Spend upstream calls for ``client`` (empty: the site itself, e.g. an operator's
+    refresh); refuse with AllowanceExhausted or BudgetExhausted when a window is spent."""
 
-    def spend(self) -> None:
+    def __init__(self, *, client: str = "") -> None:
+        self.client = client
+
+    def spend(self, *, refresh: bool = False) -> None:
         """Spend one call in every window, or none at all."""
         now = timezone.now()
         spent: list[Cap] = []
-        for cap in _caps(now):
-            _row(cap)
-            rows = UpstreamUsage.objects.filter(
-                window=cap.window, started_at=cap.started_at, calls__lt=cap.limit
+        for cap in _caps(now, client=self.client, refresh=refresh):
+            _ensure_row(cap)
+            usage = UpstreamUsage.objects.filter(
+                window=cap.window, started_at=cap.started_at, client=cap.client
             )
-            if rows.update(calls=F("calls") + 1):
+            if usage.filter(calls__lt=cap.limit).update(calls=F("calls") + 1):
                 spent.append(cap)
                 continue
-            for earlier in spent:  # give back what this attempt took from smaller windows
+            for earlier in spent:  # give back what this attempt took from other windows
                 UpstreamUsage.objects.filter(
-                    window=earlier.window, started_at=earlier.started_at
+                    window=earlier.window, started_at=earlier.started_at, client=earlier.client
                 ).update(calls=F("calls") - 1)
-            UpstreamUsage.objects.filter(window=cap.window, started_at=cap.started_at).update(
-                refused=F("refused") + 1
-            )
-            retry_after = (cap.started_at + cap.length - now).total_seconds()
+            usage.update(refused=F("refused") + 1)
+            retry_after = max(1, math.ceil((cap.started_at + cap.length - now).total_seconds()))
+            if cap.client:
+                raise AllowanceExhausted(
+                    f"This client's allowance of {cap.limit} upstream calls per {cap.window} "
+                    "is spent",
+                    retry_after=retry_after,
+                )
             raise BudgetExhausted(
-                f"The upstream budget of {cap.limit} calls per {cap.window} is spent",
-                retry_after=max(1, math.ceil(retry_after)),
+                f"The upstream budget of {cap.limit} calls per {cap.window} is spent"
+                + ("" if refresh else " for places not looked at before"),
+                retry_after=retry_after,
             )
 
 
 def calls_today(now: datetime | None = None) -> int:
-    """Upstream calls spent so far today (UTC)."""
-    day = _caps(now or timezone.now())[1]
-    row = UpstreamUsage.objects.filter(window=Window.DAY, started_at=day.started_at).first()
+    """Upstream calls the whole site spent so far today (UTC)."""
+    _, day, _ = _windows(now or timezone.now())[1]
+    row = UpstreamUsage.objects.filter(window=Window.DAY, started_at=day, client="").first()
     return row.calls if row else 0
 
 
-def purge_minutes_before(cutoff: datetime) -> int:
-    """Delete per-minute rows older than ``cutoff``; days are kept for the record."""
-    deleted, _ = UpstreamUsage.objects.filter(window=Window.MINUTE, started_at__lt=cutoff).delete()
-    return deleted
+def purge_before(cutoff: datetime) -> int:
+    """Delete per-minute rows older than ``cutoff``, and clients' days too; the site's
+    days are kept for the record."""
+    minutes = UpstreamUsage.objects.filter(window=Window.MINUTE, started_at__lt=cutoff)
+    clients_days = UpstreamUsage.objects.filter(
+        window=Window.DAY, started_at__lt=cutoff - timedelta(days=1)
+    ).exclude(client="")
+    return minutes.delete()[0] + clients_days.delete()[0]
 
 
 def total_calls() -> int:
-    return UpstreamUsage.objects.filter(window=Window.DAY).aggregate(n=Sum("calls"))["n"] or 0
+    return (
+        UpstreamUsage.objects.filter(window=Window.DAY, client="").aggregate(n=Sum("calls"))["n"]
+        or 0
+    )

@@ -149,7 +149,8 @@ class Lease(ExpiringModel):
 
 
 class UpstreamUsage(models.Model):
-    """Upstream calls made in one minute or one day (UTC), for the budget and the admin."""
+    """Upstream calls made in one minute or one day (UTC), for the budget and the admin:
+    the whole site's (``client`` empty) and each client's share."""
 
     class Window(models.TextChoices):
         MINUTE = "minute", "Minute"
@@ -157,6 +158,9 @@ class UpstreamUsage(models.Model):
 
     window = models.CharField(max_length=6, choices=Window.choices)
     started_at = models.DateTimeField()
+    client = models.CharField(
+        max_length=64, blank=True, default="", help_text="Empty: the whole site's calls"
+    )
     calls = models.PositiveIntegerField(default=0)
     refused = models.PositiveIntegerField(default=0, help_text="Calls refused: budget spent")
 
@@ -164,7 +168,9 @@ class UpstreamUsage(models.Model):
         verbose_name_plural = "upstream usage"
         ordering = ["-started_at", "window"]
         constraints = [
-            models.UniqueConstraint(fields=["window", "started_at"], name="unique_usage_window"),
+            models.UniqueConstraint(
+                fields=["window", "started_at", "client"], name="unique_usage_window_client"
+            ),
         ]
         indexes = [models.Index(fields=["window", "-started_at"], name="usage_recent")]
 

@@ -45,8 +45,10 @@ _SAME_PLACE_DEGREES = Decimal("0.005")
 
 
 def normalise_query(text: str) -> str:
-    """Fold a place query so "  LONDON " and "london" share one cache entry."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    """Fold a place query so "  LONDON " and "london" share one cache entry; invisible
+    format characters (zero-width spaces, joiners, marks) cannot mint new entries."""
+    visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    folded = unicodedata.normalize("NFKC", visible).casefold()
     return _COMMA.sub(",", _WHITESPACE.sub(" ", folded).strip()).strip(",")
 
 
@@ -82,8 +84,10 @@ def find_places(*, query: str, client: WeatherApi, deadline: float | None = None
 
     def fetch() -> list[Place]:
         now = timezone.now()
+        # A name asked for before (its answer expired) may spend the budget's reserve.
+        refresh = GeocodeQuery.objects.filter(query=key).exists()
         try:
-            found = client.geocode(key, deadline=deadline)
+            found = client.geocode(key, deadline=deadline, refresh=refresh)
         except PlaceNotFound:
             _remember_query(key, [], now=now, ttl=settings.WEATHER_NEGATIVE_TTL)
             raise PlaceNotFound(not_found) from None
@@ -106,7 +110,8 @@ def find_places(*, query: str, client: WeatherApi, deadline: float | None = None
 
 
 def place_at(*, lat: float, lon: float) -> Place:
-    """Return the known place at these coordinates, or a new one for the point."""
+    """Return the known place at these coordinates, or a new, unsaved one for the point
+    (``save_point`` stores it once it has weather: a refused request stores nothing)."""
     qlat, qlon = _quantize(lat), _quantize(lon)
     exact = Place.objects.filter(lat=qlat, lon=qlon).first()
     if exact is not None:
@@ -121,7 +126,17 @@ def place_at(*, lat: float, lon: float) -> Place:
     # Rounded to ~1 km so neighbouring points share one cached lookup.
     rlat = Decimal(lat).quantize(_TWO_PLACES, ROUND_HALF_EVEN)
     rlon = Decimal(lon).quantize(_TWO_PLACES, ROUND_HALF_EVEN)
-    place, _ = Place.objects.get_or_create(lat=rlat, lon=rlon, defaults={"name": f"{rlat}, {rlon}"})
+    existing = Place.objects.filter(lat=rlat, lon=rlon).first()
+    return existing or Place(lat=rlat, lon=rlon, name=f"{rlat}, {rlon}")
+
+
+def save_point(place: Place) -> Place:
+    """Store a place made by ``place_at`` (or take the one another request stored first)."""
+    try:
+        with transaction.atomic():
+            place.save(force_insert=True)
+    except IntegrityError:
+        return Place.objects.get(lat=place.lat, lon=place.lon)
     return place
 
 

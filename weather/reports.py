@@ -35,7 +35,7 @@ from weather import hits, leases
 from weather.clients.openweather import OpenWeatherError, UpstreamUnavailable, WeatherApi
 from weather.clients.schema import Conditions, Forecast, ForecastStep
 from weather.models import Place, WeatherLookup
-from weather.places import find_places, name_after_station, normalise_query, place_at
+from weather.places import find_places, name_after_station, normalise_query, place_at, save_point
 from weather.units import Units
 from weather.upstream import FALLBACK_ERRORS, request_deadline
 from weather.vault import VaultError
@@ -90,20 +90,29 @@ def weather_for(
     """Serve the place's weather from a fresh lookup, or fetch, store and serve it."""
     chosen = Units(units)
     deadline = deadline or request_deadline()
-    stored = _stored(place, chosen)
+    stored = _stored(place, chosen) if not place._state.adding else None
     if (hit := _cache_hit(place, chosen, stored)) is not None:
         return hit
 
     def fetch() -> WeatherReport:
         lat, lon = float(place.lat), float(place.lon)
+        # Refreshing what visitors already look at may spend the budget's reserve.
+        refresh = stored is not None
         try:
-            current = client.current(lat=lat, lon=lon, units=chosen, deadline=deadline)
-            forecast = client.forecast(lat=lat, lon=lon, units=chosen, deadline=deadline)
+            current = client.current(
+                lat=lat, lon=lon, units=chosen, deadline=deadline, refresh=refresh
+            )
+            forecast = client.forecast(
+                lat=lat, lon=lon, units=chosen, deadline=deadline, refresh=refresh
+            )
         except FALLBACK_ERRORS as exc:
             return _stale_or_raise(place, chosen, stored, exc)
-        name_after_station(place=place, current=current)
-        lookup = _store(place, chosen, current, forecast, now=timezone.now())
-        return _report(place, chosen, (current, forecast), lookup, source="upstream")
+        # A point nobody asked for before becomes a place only now that it has weather:
+        # a refused request stores nothing.
+        saved = place if not place._state.adding else save_point(place)
+        name_after_station(place=saved, current=current)
+        lookup = _store(saved, chosen, current, forecast, now=timezone.now())
+        return _report(saved, chosen, (current, forecast), lookup, source="upstream")
 
     def give_up() -> WeatherReport:
         busy = UpstreamUnavailable("Another request is still fetching this place's weather")
@@ -112,9 +121,10 @@ def weather_for(
     wait_until = deadline
     if _stale_copy(stored) is not None:
         wait_until = min(deadline, time.monotonic() + settings.WEATHER_REFRESH_WAIT)
+    where = place.pk if not place._state.adding else f"{place.lat},{place.lon}"
     return leases.single_flight(
-        f"weather:{place.pk}:{chosen}",
-        cached=lambda: _cache_hit(place, chosen, _stored(place, chosen)),
+        f"weather:{where}:{chosen}",
+        cached=lambda: _fresh_report(place, chosen),
         fetch=fetch,
         wait_until=wait_until,
         give_up=give_up,
@@ -245,6 +255,17 @@ def _stored(place: Place, units: Units) -> WeatherLookup | None:
         return WeatherLookup.objects.get(place=place, units=units)
     except WeatherLookup.DoesNotExist:
         return None
+
+
+def _fresh_report(place: Place, units: Units) -> WeatherReport | None:
+    """A fresh stored report for ``place``; an unsaved point's once another request
+    has stored it."""
+    if place._state.adding:
+        found = Place.objects.filter(lat=place.lat, lon=place.lon).first()
+        if found is None:
+            return None
+        place = found
+    return _cache_hit(place, units, _stored(place, units))
 
 
 def _cache_hit(place: Place, units: Units, lookup: WeatherLookup | None) -> WeatherReport | None:

@@ -25,7 +25,8 @@ FALLBACK_ERRORS = (UpstreamUnavailable, UpstreamRateLimited, InvalidApiKey, Vaul
 
 @functools.cache
 def default_client() -> OpenWeatherClient:
-    """Return the process-wide client: key from Vault, calls counted against the budget."""
+    """Return the process-wide client: key from Vault, calls counted against the site's
+    budget (an operator's refresh); requests use ``client_for`` their client."""
     return OpenWeatherClient(
         base_url=settings.OPENWEATHER_BASE_URL,
         keys=api_keys(),
@@ -34,6 +35,11 @@ def default_client() -> OpenWeatherClient:
         max_bytes=settings.OPENWEATHER_MAX_BYTES,
         budget=UpstreamBudget(),
     )
+
+
+def client_for(client: str) -> OpenWeatherClient:
+    """The process-wide client, spending from ``client``'s share of the budget."""
+    return default_client().with_budget(UpstreamBudget(client=client))
 
 
 def reset_client() -> None:

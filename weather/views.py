@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from weather import preferences
 from weather.clients.openweather import (
+    AllowanceExhausted,
     BudgetExhausted,
     InvalidApiKey,
     OpenWeatherError,
@@ -29,8 +30,9 @@ from weather.pages import page_etag, report_parts
 from weather.places import MAX_QUERY_LENGTH, popular_places, suggest_places
 from weather.reports import WeatherReport, weather_at, weather_for_query
 from weather.units import Units
-from weather.upstream import default_client
+from weather.upstream import client_for
 from weather.vault import VaultError, api_keys
+from weather.visitors import client_key
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ STALE_REASONS = {
     "upstream_unavailable": "the weather service is not answering",
     "upstream_rate_limited": "the weather service is busy",
     "budget_exhausted": "this site has used its allowance of weather updates for now",
+    "allowance_exhausted": "you have asked for a lot of new weather in a short time",
     "invalid_api_key": "the weather service refused this site's credentials",
     "vault_unavailable": "this site's credentials cannot be read",
 }
@@ -54,6 +57,14 @@ def _failure(exc: OpenWeatherError | VaultError) -> tuple[int, str, str, int | N
     """Map a domain error to (status, code, message for people, Retry-After seconds)."""
     if isinstance(exc, PlaceNotFound):
         return 404, exc.code, f"{exc} Check the spelling, or add a country: Paris, FR.", None
+    if isinstance(exc, AllowanceExhausted):
+        message = (
+            "You have asked for a lot of new weather in a short time. "
+            f"Please try again in {exc.retry_after} seconds; places already looked up "
+            "still show."
+        )
+        logger.warning("lookup refused: %s", exc)
+        return 429, exc.code, message, exc.retry_after
     if isinstance(exc, BudgetExhausted):
         message = (
             "This site has used its allowance of weather updates for now. "
@@ -76,9 +87,9 @@ def _failure(exc: OpenWeatherError | VaultError) -> tuple[int, str, str, int | N
     return 503, exc.code, message, RETRY_AFTER_SECONDS
 
 
-def _lookup(form: WeatherQueryForm) -> WeatherReport:
+def _lookup(request: HttpRequest, form: WeatherQueryForm) -> WeatherReport:
     data = form.cleaned_data
-    client = default_client()
+    client = client_for(client_key(request))
     if form.is_point:
         return weather_at(lat=data["lat"], lon=data["lon"], units=data["units"], client=client)
     return weather_for_query(query=data["q"], units=data["units"], client=client)
@@ -127,7 +138,7 @@ def _dashboard(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _uncached(_page(request, context, units=units, status=400))
     try:
-        report = _lookup(form)
+        report = _lookup(request, form)
     except (OpenWeatherError, VaultError) as exc:
         status, _, message, retry_after = _failure(exc)
         if isinstance(exc, PlaceNotFound):
@@ -182,7 +193,7 @@ def api_weather(request: HttpRequest) -> HttpResponse:
         fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
         return _error(400, "invalid_input", form.error_summary(), fields=fields)
     try:
-        report = _lookup(form)
+        report = _lookup(request, form)
     except (OpenWeatherError, VaultError) as exc:
         return _error(*_failure(exc))
     response = HttpResponse(encoded_report(report), content_type="application/json")
@@ -196,7 +207,8 @@ def api_places(request: HttpRequest) -> JsonResponse:
     form = PlaceSuggestionForm(request.GET)
     places = []
     if form.is_valid():
-        places = suggest_places(query=form.cleaned_data["q"], client=default_client())
+        client = client_for(client_key(request))
+        places = suggest_places(query=form.cleaned_data["q"], client=client)
     response = JsonResponse(
         {"places": [place_document(place) for place in places]},
         json_dumps_params={"ensure_ascii": False},

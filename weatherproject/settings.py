@@ -5,6 +5,7 @@ required and the HTTPS settings are on unless explicitly turned off. Every varia
 is listed in README.md and ``.env.example``.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -83,6 +84,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: X-Forwarded-Proto is believed only from WEATHER_TRUSTED_PROXIES.
+    "weather.visitors.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Directly after SecurityMiddleware, as whitenoise documents, so static files
     # skip the rest of the stack but still get the security headers.
@@ -162,7 +165,18 @@ STORAGES = {
 }
 
 # --- Security: on by default in production, each switch overridable -------------
+# Believed only when the peer is a trusted proxy (weather.visitors.TrustedProxyMiddleware).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Addresses or networks of the proxies in front of the app (load balancer, ingress);
+# only their X-Forwarded-For and X-Forwarded-Proto are believed. Empty: none.
+WEATHER_TRUSTED_PROXIES = env_list("WEATHER_TRUSTED_PROXIES", "")
+for _network in WEATHER_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"WEATHER_TRUSTED_PROXIES: {_network!r} is not an address or a network"
+        ) from None
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 # Orchestrator probes speak plain HTTP inside the cluster.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
@@ -245,6 +259,14 @@ WEATHER_STALE_MAX = env_number("WEATHER_STALE_MAX", 6 * 3600)
 # The free tier's limits; every worker shares them through the database.
 WEATHER_BUDGET_PER_MINUTE = int(env_number("WEATHER_BUDGET_PER_MINUTE", 60))
 WEATHER_BUDGET_PER_DAY = int(env_number("WEATHER_BUDGET_PER_DAY", 1000))
+# One client's share of those caps (its address, or its IPv6 /64): a tenth of the day.
+WEATHER_CLIENT_BUDGET_PER_MINUTE = int(env_number("WEATHER_CLIENT_BUDGET_PER_MINUTE", 10))
+WEATHER_CLIENT_BUDGET_PER_DAY = int(env_number("WEATHER_CLIENT_BUDGET_PER_DAY", 100))
+# The part of the caps that only refreshes of places already looked at may spend, so
+# that spending on new places can never stop known places being kept fresh.
+WEATHER_BUDGET_RESERVED_FOR_REFRESH = env_number("WEATHER_BUDGET_RESERVED_FOR_REFRESH", 0.25)
+if WEATHER_BUDGET_RESERVED_FOR_REFRESH > 1:
+    raise ImproperlyConfigured("WEATHER_BUDGET_RESERVED_FOR_REFRESH is a share: 0 to 1")
 # Most time one request may spend on the upstream (fetching, or waiting for the one
 # request that fetches), so a slow upstream cannot hold a worker past gunicorn's timeout.
 WEATHER_REQUEST_BUDGET = env_number("WEATHER_REQUEST_BUDGET", 10, minimum=0.5)

@@ -32,7 +32,7 @@ class FakeClient:
         self.weather_error = weather_error
 
     def geocode(
-        self, query: str, *, limit: int = 5, deadline: float | None = None
+        self, query: str, *, limit: int = 5, deadline: float | None = None, refresh: bool = False
     ) -> list[GeoPlace]:
         self.calls["geocode"] += 1
         self.geocoded[query] += 1
@@ -43,7 +43,13 @@ class FakeClient:
         return self.answers[query]
 
     def current(
-        self, *, lat: float, lon: float, units: Units, deadline: float | None = None
+        self,
+        *,
+        lat: float,
+        lon: float,
+        units: Units,
+        deadline: float | None = None,
+        refresh: bool = False,
     ) -> Conditions:
         self.calls["current"] += 1
         if self.weather_error is not None:
@@ -51,7 +57,13 @@ class FakeClient:
         return conditions(temp=52.0 if units == "imperial" else 11.0)
 
     def forecast(
-        self, *, lat: float, lon: float, units: Units, deadline: float | None = None
+        self,
+        *,
+        lat: float,
+        lon: float,
+        units: Units,
+        deadline: float | None = None,
+        refresh: bool = False,
     ) -> Forecast:
         self.calls["forecast"] += 1
         if self.weather_error is not None:

@@ -1,4 +1,4 @@
-"""The upstream call budget: per-minute and per-day caps shared by every worker."""
+"""The upstream call budget: the site's caps, each client's share, the refresh reserve."""
 
 from __future__ import annotations
 
@@ -10,23 +10,33 @@ import requests
 from tests.fakes.keys import FakeKeys
 from tests.unit.conftest import UPSTREAM
 from weather.budget import UpstreamBudget, calls_today
-from weather.clients.openweather import BudgetExhausted, OpenWeatherClient
+from weather.clients.openweather import AllowanceExhausted, BudgetExhausted, OpenWeatherClient
 from weather.models import UpstreamUsage
 from weather.units import Units
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def wide_allowance(settings):
+    """Client shares out of the way, for tests of the site's own caps."""
+    settings.WEATHER_CLIENT_BUDGET_PER_MINUTE = 1000
+    settings.WEATHER_CLIENT_BUDGET_PER_DAY = 1000
+
+
+def site(window: str) -> UpstreamUsage:
+    return UpstreamUsage.objects.get(window=window, client="")
+
+
 def test_budget_spends_up_to_the_minute_cap_then_refuses(settings):
     settings.WEATHER_BUDGET_PER_MINUTE = 3
     budget = UpstreamBudget()
     for _ in range(3):
-        budget.spend()
+        budget.spend(refresh=True)
     with pytest.raises(BudgetExhausted) as excinfo:
-        budget.spend()
+        budget.spend(refresh=True)
     assert 1 <= excinfo.value.retry_after <= 60
-    minute = UpstreamUsage.objects.get(window="minute")
-    assert (minute.calls, minute.refused) == (3, 1)
+    assert (site("minute").calls, site("minute").refused) == (3, 1)
     assert calls_today() == 3
 
 
@@ -34,13 +44,54 @@ def test_a_spent_day_gives_back_the_minute_unit(settings):
     settings.WEATHER_BUDGET_PER_MINUTE = 10
     settings.WEATHER_BUDGET_PER_DAY = 2
     budget = UpstreamBudget()
-    budget.spend()
-    budget.spend()
+    budget.spend(refresh=True)
+    budget.spend(refresh=True)
     with pytest.raises(BudgetExhausted) as excinfo:
-        budget.spend()
+        budget.spend(refresh=True)
     assert excinfo.value.retry_after > 60
-    assert UpstreamUsage.objects.get(window="minute").calls == 2
-    assert UpstreamUsage.objects.get(window="day").calls == 2
+    assert site("minute").calls == 2
+    assert site("day").calls == 2
+
+
+def test_new_places_leave_the_reserve_to_refreshes(settings):
+    settings.WEATHER_BUDGET_PER_MINUTE = 8
+    settings.WEATHER_BUDGET_RESERVED_FOR_REFRESH = 0.25
+    budget = UpstreamBudget()
+    for _ in range(6):
+        budget.spend()
+    with pytest.raises(BudgetExhausted, match="places not looked at before"):
+        budget.spend()
+    budget.spend(refresh=True)
+    budget.spend(refresh=True)
+    with pytest.raises(BudgetExhausted):
+        budget.spend(refresh=True)
+    assert site("minute").calls == 8
+
+
+def test_one_client_spends_only_its_share_and_others_go_on(settings, wide_allowance):
+    settings.WEATHER_CLIENT_BUDGET_PER_MINUTE = 3
+    greedy, other = UpstreamBudget(client="192.0.2.7"), UpstreamBudget(client="192.0.2.8")
+    for _ in range(3):
+        greedy.spend()
+    with pytest.raises(AllowanceExhausted) as excinfo:
+        greedy.spend(refresh=True)
+    assert excinfo.value.code == "allowance_exhausted"
+    assert 1 <= excinfo.value.retry_after <= 60
+    other.spend()
+    assert site("minute").calls == 4  # the refused call took nothing from the site
+    mine = UpstreamUsage.objects.get(window="minute", client="192.0.2.7")
+    assert (mine.calls, mine.refused) == (3, 1)
+
+
+def test_a_spent_site_gives_back_the_client_s_units(settings):
+    settings.WEATHER_BUDGET_PER_MINUTE = 1
+    settings.WEATHER_BUDGET_RESERVED_FOR_REFRESH = 0
+    first, second = UpstreamBudget(client="a"), UpstreamBudget(client="b")
+    first.spend()
+    with pytest.raises(BudgetExhausted):
+        second.spend()
+    spent = UpstreamUsage.objects.filter(client="b").values_list("calls", flat=True)
+    assert list(spent) == [0, 0]
 
 
 def test_no_request_is_sent_once_the_budget_is_spent(settings, requests_mock):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -35,6 +36,8 @@ def labels(found: list[Place]) -> list[str]:
         ("ＬＯＮＤＯＮ", "london"),  # full-width letters fold under NFKC
         ("STRAẞE", "strasse"),  # casefold, not lower
         ("Zu\u0308rich", "zürich"),  # combining diaeresis composes under NFKC
+        ("Lon\u200bdon\u2060", "london"),  # zero-width space and word joiner
+        ("\ufeffPa\u200dris\u200e", "paris"),  # BOM, zero-width joiner, LTR mark
     ],
 )
 def test_queries_are_normalised(raw, normalised):
@@ -80,11 +83,19 @@ def test_coordinates_of_a_known_place_select_it_exactly(client):
     assert (place.country, place.state) == ("CA", "Ontario")
 
 
-def test_nearby_coordinates_are_one_new_place():
-    first = places.place_at(lat=10.12345, lon=20.12345)
-    second = places.place_at(lat=10.1236, lon=20.1231)
-    assert first.pk == second.pk
-    assert first.name == "10.12, 20.12"
+def test_a_new_point_is_not_stored_until_it_has_weather():
+    point = places.place_at(lat=10.12345, lon=20.12345)
+    assert point._state.adding
+    assert (point.name, point.lat, point.lon) == (
+        "10.12, 20.12",
+        Decimal("10.12"),
+        Decimal("20.12"),
+    )
+    assert not Place.objects.exists()
+    saved = places.save_point(point)
+    assert places.place_at(lat=10.1236, lon=20.1231).pk == saved.pk  # a neighbour shares it
+    again = places.save_point(places.place_at(lat=30, lon=40))
+    assert places.save_point(Place(lat=again.lat, lon=again.lon, name="x")).pk == again.pk
 
 
 # --- suggestions for a half-typed name ----------------------------------------------------

@@ -47,6 +47,8 @@ def unlimited_budget(settings):
     """Thousands of examples would spend the real caps; the budget has tests of its own."""
     settings.WEATHER_BUDGET_PER_MINUTE = 10**9
     settings.WEATHER_BUDGET_PER_DAY = 10**9
+    settings.WEATHER_CLIENT_BUDGET_PER_MINUTE = 10**9
+    settings.WEATHER_CLIENT_BUDGET_PER_DAY = 10**9
 
 
 def assert_well_formed_api_answer(response) -> None:

@@ -6,12 +6,13 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from tests.fakes.client import FakeClient
 from weather import leases, places, reports
-from weather.models import GeocodeQuery, Lease, WeatherLookup
+from weather.models import GeocodeQuery, Lease, Place, WeatherLookup
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +49,27 @@ def test_expired_geocoding_answers_and_lapsed_leases_go():
 def test_a_negative_stale_max_is_refused():
     with pytest.raises(CommandError, match="zero or more"):
         purge("--stale-max", "-1")
+
+
+def test_places_nothing_refers_to_go_after_an_hour(settings):
+    settings.WEATHER_STALE_MAX = 0
+    reports.weather_for_query(query="London", units="metric", client=FakeClient())
+    reports.weather_at(lat=10.5, lon=20.5, units="metric", client=FakeClient())
+    long_ago = timezone.now() - timedelta(hours=2)
+    WeatherLookup.objects.update(fetched_at=long_ago, expires_at=long_ago)
+    Place.objects.update(created_at=long_ago)
+    young = Place.objects.create(name="Just made", lat=1, lon=1)
+    assert "1 places" in purge()  # the point's; the Londons are still in an answer
+    assert set(Place.objects.values_list("name", flat=True)) == {"London", "Just made"}
+    assert young.pk in Place.objects.values_list("pk", flat=True)
+
+
+def test_expired_sessions_are_cleared_on_the_same_schedule():
+    Session.objects.create(
+        session_key="old", session_data="x", expire_date=timezone.now() - timedelta(days=1)
+    )
+    Session.objects.create(
+        session_key="live", session_data="x", expire_date=timezone.now() + timedelta(days=1)
+    )
+    purge()
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from tests.fakes.client import FakeClient
 from weather import leases, reports
-from weather.clients.openweather import BudgetExhausted, UpstreamUnavailable
+from weather.clients.openweather import AllowanceExhausted, BudgetExhausted, UpstreamUnavailable
 from weather.models import Lease, Place, WeatherLookup
 from weather.vault import VaultUnreachable
 
@@ -236,3 +236,34 @@ def test_stale_reports_are_not_memoised(client, memo):
     client.weather_error = None
     report = reports.weather_for_query(query="London", units="metric", client=client)
     assert report.source == "upstream"
+
+
+# --- a refused request stores nothing ----------------------------------------------------
+
+
+def test_a_point_refused_by_the_budget_leaves_no_place_behind():
+    client = FakeClient(weather_error=AllowanceExhausted("spent", retry_after=30))
+    with pytest.raises(AllowanceExhausted):
+        reports.weather_at(lat=10.5, lon=20.5, units="metric", client=client)
+    assert not Place.objects.exists()
+    assert not Lease.objects.exists()
+
+
+def test_a_point_becomes_a_place_once_it_has_weather(client):
+    report = reports.weather_at(lat=10.5, lon=20.5, units="metric", client=client)
+    assert Place.objects.get().pk == report.place.pk
+    assert report.lookup_id == WeatherLookup.objects.get().pk
+
+
+def test_refreshing_a_stored_lookup_may_spend_the_reserve(stored_london):
+    class Watching(FakeClient):
+        refreshes: list[bool] = []
+
+        def current(self, **kwargs):
+            self.refreshes.append(kwargs["refresh"])
+            return super().current(**kwargs)
+
+    watching = Watching()
+    reports.weather_for(place=stored_london, units="metric", client=watching)
+    reports.weather_at(lat=10.5, lon=20.5, units="metric", client=watching)
+    assert watching.refreshes == [True, False]

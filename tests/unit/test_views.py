@@ -299,3 +299,21 @@ def test_vault_down_with_a_stored_copy_still_answers(client, stubbed_services):
     body = client.get("/api/weather", {"q": "London"}).json()
     assert body["source"] == "stale"
     assert body["stale_reason"] == "vault_unavailable"
+
+
+def test_a_client_past_its_allowance_is_told_so_and_others_are_not(
+    client, stubbed_services, settings
+):
+    settings.WEATHER_CLIENT_BUDGET_PER_MINUTE = 3  # geocode + weather + forecast: one place
+    assert client.get(API, {"q": "London"}).status_code == 200
+    refused = client.get(API, {"lat": "10", "lon": "10"})
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "allowance_exhausted"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    page = client.get(PAGE, {"lat": "10", "lon": "10"})
+    assert page.status_code == 429
+    assert "asked for a lot of new weather" in page.content.decode()
+    someone_else = client.get(API, {"lat": "10", "lon": "10"}, REMOTE_ADDR="192.0.2.44")
+    assert someone_else.status_code == 200
+    # What was looked up before still shows, from the cache.
+    assert client.get(API, {"q": "London"}).json()["source"] == "cache"

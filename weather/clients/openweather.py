@@ -11,6 +11,7 @@ Every failure surfaces as one of these, decided in one place (``_raise_for``)::
     │                         or this request's time budget spent
     ├── UpstreamRateLimited   429
     │   └── BudgetExhausted   our own per-minute or per-day cap is spent (no call made)
+    │       └── AllowanceExhausted   this client's share of it is spent
     ├── InvalidApiKey         401 (after one retry with a key re-read from Vault)
     └── PlaceNotFound         404 / empty geocoding result
 
@@ -26,6 +27,7 @@ into the dataclasses.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import time
@@ -78,6 +80,12 @@ class BudgetExhausted(UpstreamRateLimited):
         self.retry_after = retry_after
 
 
+class AllowanceExhausted(BudgetExhausted):
+    """This client's own share of the upstream budget is spent; no request was sent."""
+
+    code = "allowance_exhausted"
+
+
 class InvalidApiKey(OpenWeatherError):
     """The upstream rejected the key, even after re-reading it from Vault."""
 
@@ -101,7 +109,7 @@ class KeySource(Protocol):
 class Budget(Protocol):
     """Spends one upstream call or raises BudgetExhausted: ``weather.budget.UpstreamBudget``."""
 
-    def spend(self) -> None: ...
+    def spend(self, *, refresh: bool = False) -> None: ...
 
 
 def _status_of(body: Any, fallback: int) -> int:
@@ -211,15 +219,27 @@ class WeatherApi(Protocol):
     """What the services need of a client: ``OpenWeatherClient``, or a test's fake."""
 
     def geocode(
-        self, query: str, *, limit: int = 5, deadline: float | None = None
+        self, query: str, *, limit: int = 5, deadline: float | None = None, refresh: bool = False
     ) -> list[GeoPlace]: ...
 
     def current(
-        self, *, lat: float, lon: float, units: Units, deadline: float | None = None
+        self,
+        *,
+        lat: float,
+        lon: float,
+        units: Units,
+        deadline: float | None = None,
+        refresh: bool = False,
     ) -> Conditions: ...
 
     def forecast(
-        self, *, lat: float, lon: float, units: Units, deadline: float | None = None
+        self,
+        *,
+        lat: float,
+        lon: float,
+        units: Units,
+        deadline: float | None = None,
+        refresh: bool = False,
     ) -> Forecast: ...
 
 
@@ -244,11 +264,17 @@ class OpenWeatherClient:
         self.max_bytes = max_bytes
         self.budget = budget
 
+    def with_budget(self, budget: Budget) -> OpenWeatherClient:
+        """This client (its session, keys and timeouts), spending from ``budget``."""
+        other = copy.copy(self)
+        other.budget = budget
+        return other
+
     def geocode(
-        self, query: str, *, limit: int = 5, deadline: float | None = None
+        self, query: str, *, limit: int = 5, deadline: float | None = None, refresh: bool = False
     ) -> list[GeoPlace]:
         """Resolve a place name to at most ``limit`` places, best match first."""
-        body = self._get("/geo/1.0/direct", {"q": query, "limit": limit}, deadline)
+        body = self._get("/geo/1.0/direct", {"q": query, "limit": limit}, deadline, refresh)
         if not isinstance(body, list):
             raise UpstreamUnavailable("OpenWeather sent an unexpected geocoding payload")
         if not body:
@@ -265,28 +291,42 @@ class OpenWeatherClient:
         return places
 
     def current(
-        self, *, lat: float, lon: float, units: Units, deadline: float | None = None
+        self,
+        *,
+        lat: float,
+        lon: float,
+        units: Units,
+        deadline: float | None = None,
+        refresh: bool = False,
     ) -> Conditions:
         """Fetch the current conditions at a point."""
         params = {"lat": lat, "lon": lon, "units": units}
-        body = self._get("/data/2.5/weather", params, deadline)
+        body = self._get("/data/2.5/weather", params, deadline, refresh)
         return _parse(parse_conditions, body, "current weather")
 
     def forecast(
-        self, *, lat: float, lon: float, units: Units, deadline: float | None = None
+        self,
+        *,
+        lat: float,
+        lon: float,
+        units: Units,
+        deadline: float | None = None,
+        refresh: bool = False,
     ) -> Forecast:
         """Fetch the 5-day forecast in 3-hour steps at a point."""
         params = {"lat": lat, "lon": lon, "units": units}
-        body = self._get("/data/2.5/forecast", params, deadline)
+        body = self._get("/data/2.5/forecast", params, deadline, refresh)
         return _parse(parse_forecast, body, "forecast")
 
-    def _get(self, path: str, params: Mapping[str, Any], deadline: float | None) -> Any:
+    def _get(
+        self, path: str, params: Mapping[str, Any], deadline: float | None, refresh: bool
+    ) -> Any:
         """GET a path; on a 401 re-read the key once, since it may have been rotated."""
         try:
-            return self._get_once(path, params, self.keys.get(), deadline)
+            return self._get_once(path, params, self.keys.get(), deadline, refresh)
         except InvalidApiKey:
             self.keys.invalidate()
-            return self._get_once(path, params, self.keys.get(), deadline)
+            return self._get_once(path, params, self.keys.get(), deadline, refresh)
 
     def _timeout(self, deadline: float | None) -> tuple[float, float]:
         """The per-call timeouts, shortened so the call cannot outlive the request's budget."""
@@ -299,11 +339,16 @@ class OpenWeatherClient:
 
     @sensitive_variables("query")
     def _get_once(
-        self, path: str, params: Mapping[str, Any], api_key: ApiKey, deadline: float | None
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        api_key: ApiKey,
+        deadline: float | None,
+        refresh: bool,
     ) -> Any:
         timeout = self._timeout(deadline)
         if self.budget is not None:
-            self.budget.spend()
+            self.budget.spend(refresh=refresh)
         query = {**params, "appid": api_key.reveal()}
         # The whole answer, not each read, must arrive within the call's timeouts (and
         # within the request's own deadline).

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from weather import leases
-from weather.budget import purge_minutes_before
-from weather.models import GeocodeQuery, WeatherLookup
+from weather.budget import purge_before
+from weather.models import GeocodeQuery, Place, WeatherLookup
 
 
 class Command(BaseCommand):
     help = (
         "Delete weather lookups too old to serve even as stale data, expired geocoding "
-        "answers, lapsed refresh leases and per-minute usage rows older than a day."
+        "answers, places nothing refers to, lapsed refresh leases and usage rows older "
+        "than a day (the site's daily totals are kept); clear expired sessions."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -40,9 +42,16 @@ class Command(BaseCommand):
         # delete() also counts the cascaded GeocodeMatch rows: report queries only.
         _, by_model = GeocodeQuery.objects.expired(now).delete()
         queries = by_model.get(GeocodeQuery._meta.label, 0)
+        # Places nothing refers to any more: no lookup, no geocoding answer.
+        # An hour's grace: a place made by a request still in flight is not an orphan yet.
+        orphans, _ = Place.objects.filter(
+            lookups__isnull=True, queries__isnull=True, created_at__lt=now - timedelta(hours=1)
+        ).delete()
         lapsed = leases.purge_expired()
-        minutes = purge_minutes_before(now - timedelta(days=1))
+        usage = purge_before(now - timedelta(days=1))
+        # Expired sessions (the admin's) go on the same schedule, as clearsessions would.
+        import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
         self.stdout.write(
-            f"Deleted {lookups} lookups, {queries} geocoding answers, "
-            f"{lapsed} lapsed leases, {minutes} per-minute usage rows."
+            f"Deleted {lookups} lookups, {queries} geocoding answers, {orphans} places, "
+            f"{lapsed} lapsed leases, {usage} usage rows; cleared expired sessions."
         )
