@@ -54,7 +54,7 @@ def main() -> int:
     from django.test import Client
     from django.utils import timezone
 
-    from tests.fakes.openweather import current_weather, forecast
+    from tests.fakes.bodies import current_weather, forecast
     from weather.clients.schema import parse_conditions, parse_forecast
     from weather.models import Place, WeatherLookup
 

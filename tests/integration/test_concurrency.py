@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.fakes.openweather import PLACES
+from tests.fakes.places import PLACES
 from tests.support.appserver import AppServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]

@@ -30,7 +30,8 @@ import pytest
 import requests
 
 from tests.conftest import API_KEY
-from tests.fakes.openweather import HOSTILE_MODES, FakeOpenWeather
+from tests.fakes.hostile import HOSTILE_MODES
+from tests.fakes.openweather import FakeOpenWeather
 from tests.support.appserver import AppServer, app_env, fresh_database, manage
 from tests.support.openbao import seed_weather_key
 from tests.support.procstat import PeakRss

@@ -1,7 +1,7 @@
 """OpenWeather-shaped response bodies for tests that stub HTTP at the transport.
 
 They come from the fake server's own functions, so the upstream's JSON shape is written
-down once (tests/fakes/openweather.py). What they hold at FIXED_TIME, for the tests that
+down once (tests/fakes/bodies.py). What they hold at FIXED_TIME, for the tests that
 look for it on a page: London, broken clouds (icon 04d), 4.17 °C, humidity 36 %,
 1011 hPa, sunrise 07:51:25 and sunset 16:09:35 UTC.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 
-from tests.fakes.openweather import current_weather, forecast, geocode
+from tests.fakes.bodies import current_weather, forecast, geocode
 
 FIXED_TIME = calendar.timegm((2025, 11, 26, 10, 0, 0))
 

@@ -26,13 +26,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.fakes.openweather import (
-    HOSTILE_MODES,
-    NESTING_DEPTH,
-    OVERSIZED_BYTES,
-    FakeOpenWeather,
-    geocode,
-)
+from tests.fakes.bodies import geocode
+from tests.fakes.hostile import HOSTILE_MODES, NESTING_DEPTH, OVERSIZED_BYTES
+from tests.fakes.openweather import FakeOpenWeather
 
 KEY = "test-key"
 REPO_ROOT = Path(__file__).resolve().parents[2]
