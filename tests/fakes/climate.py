@@ -90,7 +90,7 @@ def sample(lat: float, lon: float, t: float) -> Sample:
     """The weather at the point during the UTC hour containing ``t``."""
     hour = int(t // 3600)
     # A string seed is hashed the same way in every process, unlike hash() of a tuple.
-    rng = random.Random(f"{lat:.2f}:{lon:.2f}:{hour}")  # noqa: S311 - not for secrets
+    rng = random.Random(f"{lat:.2f}:{lon:.2f}:{hour}")
     temp = _celsius_at(lat, lon, hour * 3600.0) + rng.gauss(0.0, 1.5)
     codes = list(CONDITIONS)
     code = rng.choices(codes, weights=[CONDITIONS[c][3] for c in codes])[0]

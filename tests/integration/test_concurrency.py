@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
@@ -13,6 +12,7 @@ import requests
 
 from tests.fakes.places import PLACES
 from tests.support.appserver import AppServer
+from tests.support.network import wait_for_a_fresh_minute
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -68,13 +68,6 @@ def test_a_crowd_asking_for_new_names_never_hears_not_found(server_env, fake_ups
         statuses = hammer(server, urls, clients=50)
     assert statuses == {200: len(urls)}, statuses
     assert fake_upstream.call_counts()["geocode"] == len(names)
-
-
-def wait_for_a_fresh_minute(margin: float = 12) -> None:
-    """Start a budget test early in a minute, so the whole burst falls in one window."""
-    second = time.time() % 60
-    if second > 60 - margin:
-        time.sleep(60 - second + 0.5)
 
 
 def test_the_budget_is_never_exceeded_across_workers(server_env, fake_upstream):
