@@ -56,6 +56,9 @@ def main() -> int:
     }
     app_env.setdefault("DJANGO_DEBUG", "1")
     app_env.setdefault("PYTHONUNBUFFERED", "1")
+    # On your own machine you are every visitor: your share is the site's whole budget.
+    app_env.setdefault("WEATHER_CLIENT_BUDGET_PER_MINUTE", "60")
+    app_env.setdefault("WEATHER_CLIENT_BUDGET_PER_DAY", "1000")
 
     print("Applying migrations…", flush=True)
     subprocess.run(

@@ -55,15 +55,25 @@ def app_env(
     upstream_url: str,
     **overrides: str,
 ) -> dict[str, str]:
-    """``base_env`` for the app wired to a database, Vault (by token) and an OpenWeather."""
+    """``base_env`` for the app wired to a database, Vault (by token) and an OpenWeather.
+
+    Every test client connects from 127.0.0.1, so to the app they are one client: its
+    share of the budget is the whole site's here, unless a test (of the share) says so.
+    """
     return base_env(
         DATABASE_URL=database_url,
         DJANGO_STATIC_ROOT=static_root,
         VAULT_ADDR=vault_addr,
         VAULT_TOKEN=vault_token,
         OPENWEATHER_BASE_URL=upstream_url,
-        **overrides,
+        **{**ONE_CLIENT_IS_THE_SITE, **overrides},
     )
+
+
+ONE_CLIENT_IS_THE_SITE = {
+    "WEATHER_CLIENT_BUDGET_PER_MINUTE": "1000000",
+    "WEATHER_CLIENT_BUDGET_PER_DAY": "1000000",
+}
 
 
 def manage(*args: str, env: dict[str, str]) -> None:
