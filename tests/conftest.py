@@ -9,7 +9,7 @@ import pytest
 from tests.fakes.openweather import FakeOpenWeather
 from tests.support.appserver import collect_static
 from tests.support.openbao import OpenBaoServer, seed_weather_key
-from weather import documents, hits, pages, places, redaction, reports, upstream
+from weather import documents, hits, pages, places, redaction, reports, upstream, visits
 from weather.vault import api_keys
 
 API_KEY = "owm-test-key-5f1c2a9e7b"  # what the fake upstream accepts
@@ -24,6 +24,7 @@ def reset_process_caches() -> None:
     pages.clear_parts()
     places.clear_popular()
     hits.discard()
+    visits.discard()
     redaction.forget_all()
 
 

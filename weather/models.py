@@ -176,3 +176,23 @@ class UpstreamUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.window} from {self.started_at:%Y-%m-%d %H:%M}: {self.calls}"
+
+
+class PlaceVisit(models.Model):
+    """One visitor looked at a place's weather on one day (UTC): what makes it popular.
+
+    The visitor is a keyed hash of their client address, never the address itself;
+    one row per (place, visitor, day), however often they ask.
+    """
+
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="visits")
+    visitor = models.CharField(max_length=32)
+    day = models.DateField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["place", "visitor", "day"], name="unique_visit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.place} on {self.day}"

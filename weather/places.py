@@ -18,10 +18,9 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
 from django.utils import timezone
 
-from weather import hits, leases
+from weather import hits, leases, visits
 from weather.caching import TimedValue
 from weather.clients.openweather import PlaceNotFound, UpstreamUnavailable, WeatherApi
 from weather.clients.schema import Conditions, GeoPlace
@@ -180,7 +179,7 @@ _POPULAR_KEPT = 8
 
 
 def popular_places(*, limit: int = _POPULAR_KEPT) -> list[Place]:
-    """Return the places whose weather was looked up most, across all units and visitors."""
+    """Return the places the most distinct visitors looked at lately (weather.visits)."""
     if limit > _POPULAR_KEPT:
         return _most_looked_up(limit)
     return _popular.get_or_make(lambda: _most_looked_up(_POPULAR_KEPT))[:limit]
@@ -192,12 +191,7 @@ def clear_popular() -> None:
 
 
 def _most_looked_up(limit: int) -> list[Place]:
-    looked_up = Sum(F("lookups__hit_count") + F("lookups__fetch_count"))
-    return list(
-        Place.objects.annotate(looked_up=looked_up)
-        .filter(looked_up__gt=0)
-        .order_by("-looked_up", "name")[:limit]
-    )
+    return visits.most_visited(limit=limit)
 
 
 def _known_places(key: str, limit: int) -> list[Place]:

@@ -14,7 +14,7 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control, pat
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from weather import preferences
+from weather import preferences, visits
 from weather.clients.openweather import (
     AllowanceExhausted,
     BudgetExhausted,
@@ -89,10 +89,14 @@ def _failure(exc: OpenWeatherError | VaultError) -> tuple[int, str, str, int | N
 
 def _lookup(request: HttpRequest, form: WeatherQueryForm) -> WeatherReport:
     data = form.cleaned_data
-    client = client_for(client_key(request))
+    who = client_key(request)
+    client = client_for(who)
     if form.is_point:
-        return weather_at(lat=data["lat"], lon=data["lon"], units=data["units"], client=client)
-    return weather_for_query(query=data["q"], units=data["units"], client=client)
+        report = weather_at(lat=data["lat"], lon=data["lon"], units=data["units"], client=client)
+    else:
+        report = weather_for_query(query=data["q"], units=data["units"], client=client)
+    visits.record(place_id=report.place.pk, client=who)
+    return report
 
 
 def _page(

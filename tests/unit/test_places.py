@@ -6,13 +6,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from tests.fakes.client import FakeClient
-from weather import places
+from weather import places, visits
 from weather.clients.openweather import BudgetExhausted, PlaceNotFound, UpstreamUnavailable
-from weather.models import GeocodeQuery, Place, WeatherLookup
+from weather.models import GeocodeQuery, Place, PlaceVisit
 
 pytestmark = pytest.mark.django_db
 
@@ -171,48 +170,32 @@ def test_a_failing_or_spent_upstream_means_no_suggestions_not_an_error(error):
 # --- popular places --------------------------------------------------------------------
 
 
-def test_popular_places_are_the_most_looked_up_across_units():
+def test_popular_places_are_those_the_most_distinct_visitors_looked_at(settings):
+    settings.WEATHER_HIT_FLUSH_SECONDS = 3600  # batched, as in production
+
     def place(name: str, lat: float) -> Place:
         return Place.objects.create(name=name, country="GB", lat=lat, lon=0)
 
-    def looked_up(p: Place, units: str, hits: int, fetches: int = 1) -> None:
-        WeatherLookup.objects.create(
-            place=p,
-            units=units,
-            payload={},
-            fetched_at="2026-01-01T00:00Z",
-            expires_at="2026-01-01T00:10Z",
-            hit_count=hits,
-            fetch_count=fetches,
-        )
-
     leeds, york, bath = place("Leeds", 53.8), place("York", 53.96), place("Bath", 51.38)
-    place("Never looked up", 52.0)
-    looked_up(leeds, "metric", hits=3)
-    looked_up(york, "metric", hits=2)
-    looked_up(york, "imperial", hits=4)
-    looked_up(bath, "metric", hits=0)
-
+    place("Never looked at", 52.0)
+    for visitor in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):
+        visits.record(place_id=york.pk, client=visitor)
+    for visitor in ("192.0.2.1", "192.0.2.2"):
+        visits.record(place_id=leeds.pk, client=visitor)
+    for _ in range(300):  # one visitor, asking again and again, is one visitor
+        visits.record(place_id=bath.pk, client="198.51.100.9")
+    assert places.popular_places(limit=8) == []  # nothing written yet: no query per view
+    visits.flush()
+    places.clear_popular()
     assert [p.name for p in places.popular_places(limit=8)] == ["York", "Leeds", "Bath"]
     assert [p.name for p in places.popular_places(limit=1)] == ["York"]
+    assert PlaceVisit.objects.count() == 6
+    assert "192.0.2.1" not in set(PlaceVisit.objects.values_list("visitor", flat=True))
 
 
-def test_an_answer_stored_between_the_two_cache_reads_is_not_taken_for_not_found(client):
-    """Another worker stores London's answer right after this request found no matches:
-    the interleaving that once made a real place answer 404, forced with a query hook."""
-    other_worker = FakeClient()
-    stored = False
-
-    def store_london_after_the_first_read(execute, sql, params, many, context):
-        nonlocal stored
-        result = execute(sql, params, many, context)
-        if not stored and "weather_geocodematch" in sql:
-            stored = True
-            places.find_places(query="London", client=other_worker)
-        return result
-
-    with connection.execute_wrapper(store_london_after_the_first_read):
-        found = places.find_places(query="London", client=client)
-    assert stored
-    assert [p.country for p in found] == ["GB", "CA", "US"]
-    assert (other_worker.calls["geocode"], client.calls["geocode"]) == (1, 0)
+def test_visits_older_than_the_window_do_not_count():
+    york = Place.objects.create(name="York", country="GB", lat=53.96, lon=0)
+    PlaceVisit.objects.create(
+        place=york, visitor="x", day=timezone.now().date() - timedelta(days=visits.WINDOW_DAYS + 1)
+    )
+    assert places.popular_places(limit=8) == []

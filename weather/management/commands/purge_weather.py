@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from weather import leases
+from weather import leases, visits
 from weather.budget import purge_before
 from weather.models import GeocodeQuery, Place, WeatherLookup
 
@@ -49,9 +49,11 @@ class Command(BaseCommand):
         ).delete()
         lapsed = leases.purge_expired()
         usage = purge_before(now - timedelta(days=1))
+        old_visits = visits.purge_before(now.date() - timedelta(days=visits.WINDOW_DAYS))
         # Expired sessions (the admin's) go on the same schedule, as clearsessions would.
         import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
         self.stdout.write(
             f"Deleted {lookups} lookups, {queries} geocoding answers, {orphans} places, "
-            f"{lapsed} lapsed leases, {usage} usage rows; cleared expired sessions."
+            f"{lapsed} lapsed leases, {usage} usage rows, {old_visits} visits; "
+            "cleared expired sessions."
         )

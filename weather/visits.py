@@ -1,0 +1,100 @@
+"""Who looked at which place, by day: distinct visitors, not hits, make a place popular.
+
+One client repeating a cached request 300 times is one visitor. Each process collects
+(place, visitor, day) in memory and writes the new ones at most every
+``WEATHER_HIT_FLUSH_SECONDS``, in one ``INSERT ... ON CONFLICT DO NOTHING``, so a
+cached view costs no write. Visitors are a keyed hash of their client address
+(``weather.visitors.client_key``), never the address itself.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import hmac
+import threading
+import time
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.db.models import Count
+from django.utils import timezone
+
+from weather.models import Place, PlaceVisit
+
+# How far back "popular" looks.
+WINDOW_DAYS = 7
+
+_lock = threading.Lock()
+_pending: set[tuple[int, str, date]] = set()
+_last_flush = time.monotonic()
+
+
+def visitor_id(client: str) -> str:
+    """A stable, keyed stand-in for a client address (not reversible without the key)."""
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, client.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def record(*, place_id: int, client: str) -> None:
+    """Note that ``client`` looked at the place today; flush if the interval has passed."""
+    global _last_flush
+    entry = (place_id, visitor_id(client), timezone.now().date())
+    with _lock:
+        _pending.add(entry)
+        if time.monotonic() - _last_flush < settings.WEATHER_HIT_FLUSH_SECONDS:
+            return
+        batch = set(_pending)
+        _pending.clear()
+        _last_flush = time.monotonic()
+    _write(batch)
+
+
+def flush() -> None:
+    """Write every pending visit now."""
+    with _lock:
+        batch = set(_pending)
+        _pending.clear()
+    _write(batch)
+
+
+def discard() -> None:
+    """Drop every pending visit without writing it (a test's fresh start)."""
+    with _lock:
+        _pending.clear()
+
+
+def most_visited(*, limit: int) -> list[Place]:
+    """The places the most distinct visitors looked at in the last WINDOW_DAYS."""
+    since = timezone.now().date() - timedelta(days=WINDOW_DAYS)
+    ranked = (
+        PlaceVisit.objects.filter(day__gte=since)
+        .values("place")
+        .annotate(visitors=Count("visitor", distinct=True))
+        .order_by("-visitors", "place")[:limit]
+    )
+    order = [row["place"] for row in ranked]
+    places = Place.objects.in_bulk(order)
+    return [places[pk] for pk in order if pk in places]
+
+
+def purge_before(day: date) -> int:
+    """Delete visits older than ``day``; return how many."""
+    deleted, _ = PlaceVisit.objects.filter(day__lt=day).delete()
+    return deleted
+
+
+def _write(batch: set[tuple[int, str, date]]) -> None:
+    if not batch:
+        return
+    rows = [PlaceVisit(place_id=place, visitor=who, day=day) for place, who, day in batch]
+    try:
+        PlaceVisit.objects.bulk_create(rows, ignore_conflicts=True)
+    except DatabaseError:
+        # Popularity must never fail a request; the visits wait for the next flush.
+        with _lock:
+            _pending.update(batch)
+
+
+atexit.register(lambda: flush() if _pending else None)
