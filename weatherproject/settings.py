@@ -7,6 +7,7 @@ is listed in README.md and ``.env.example``.
 
 import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -80,6 +81,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "weather",
 ]
 
@@ -99,6 +101,16 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "weather.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes documents: it turns a login flagged as locked out into
+    # the lockout page on the way back.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes refuses a locked-out login before any password is checked; the model
+# backend then does the real authentication.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "weatherproject.urls"
@@ -206,6 +218,38 @@ CONTENT_SECURITY_POLICY = {
 }
 
 ADMIN_URL = env_str("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"
+
+# --- Admin login throttling (django-axes) --------------------------------------------
+# Failed logins are counted in the database, so every worker and every replica sees the
+# same count, as with the upstream budget and the cache.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(env_number("AXES_FAILURE_LIMIT", 5, minimum=1))
+# A lockout ends this long after the last failed attempt; trying again meanwhile
+# starts it over (axes's AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT default).
+AXES_COOLOFF_TIME = timedelta(minutes=env_number("AXES_COOLOFF_MINUTES", 15, minimum=1))
+# Locked is the pair (username, client address), not either alone: by username alone,
+# anyone anywhere could lock the operators out by mistyping their name on purpose;
+# by address alone, one office behind NAT would lock out everyone in it. The pair
+# stops guessing one account from one place and leaves the real operator, elsewhere,
+# able to log in. (Spraying many usernames from one address is not what this stops.)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The operator's own typos are forgotten once they get in.
+AXES_RESET_ON_SUCCESS = True
+# The client is the TCP peer (REMOTE_ADDR), never X-Forwarded-For: anyone can send
+# that header, and trusting it would let an attacker pick a fresh "address" per try.
+# No reverse proxy is trusted yet; a trusted-proxy setting is to come, and until then
+# a proxy in front makes every client share its address (see README, "Admin").
+# Pinned even though django-ipware is not installed, so installing it changes nothing.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# 429 Too Many Requests, axes's default, said here because the page and tests rely on it.
+AXES_HTTP_RESPONSE_CODE = 429
+# Every failure is kept (with whether it was locked out) for the admin's "Access
+# failures" list; "Access attempts" holds only the live counts, dropped after the cool-off.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The log names the client address, which operators need to act on; the username stays
+# masked, as people sometimes type their password into that box.
+AXES_SENSITIVE_PARAMETERS = ["username"]
 
 LOGGING = {
     "version": 1,
