@@ -235,12 +235,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_number("AXES_COOLOFF_MINUTES", 15, min
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # The operator's own typos are forgotten once they get in.
 AXES_RESET_ON_SUCCESS = True
-# The client is the TCP peer (REMOTE_ADDR), never X-Forwarded-For: anyone can send
-# that header, and trusting it would let an attacker pick a fresh "address" per try.
-# No reverse proxy is trusted yet; a trusted-proxy setting is to come, and until then
-# a proxy in front makes every client share its address (see README, "Admin").
-# Pinned even though django-ipware is not installed, so installing it changes nothing.
-AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+# The client as the rest of the app knows it: the TCP peer, or behind
+# WEATHER_TRUSTED_PROXIES the hop before them; X-Forwarded-For from anyone else is
+# ignored, or an attacker could pick a fresh "address" per try.
+AXES_CLIENT_IP_CALLABLE = "weather.visitors.client_address"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # 429 Too Many Requests, axes's default, said here because the page and tests rely on it.
 AXES_HTTP_RESPONSE_CODE = 429

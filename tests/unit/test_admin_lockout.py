@@ -156,3 +156,15 @@ def test_axes_reset_lifts_the_lockout(client, operator, lockout_settings):
     fail_until_locked(client)
     call_command("axes_reset", stdout=None)
     assert is_logged_in(log_in(client, password=PASSWORD, address=ATTACKER))
+
+
+def test_behind_a_trusted_proxy_the_client_it_forwards_is_locked_out(
+    client, operator, lockout_settings
+):
+    lockout_settings.WEATHER_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    proxy = "10.0.0.5"
+    forwarded = {"HTTP_X_FORWARDED_FOR": ATTACKER}
+    assert is_locked_out(fail_until_locked(client, address=proxy, **forwarded))
+    # Another client behind the same proxy is someone else.
+    behind = log_in(client, password=PASSWORD, address=proxy, HTTP_X_FORWARDED_FOR=ELSEWHERE)
+    assert is_logged_in(behind)
