@@ -121,9 +121,8 @@ def weather_for(
     wait_until = deadline
     if _stale_copy(stored) is not None:
         wait_until = min(deadline, time.monotonic() + settings.WEATHER_REFRESH_WAIT)
-    where = place.pk if not place._state.adding else f"{place.lat},{place.lon}"
     return leases.single_flight(
-        f"weather:{where}:{chosen}",
+        lease_key(place, chosen),
         cached=lambda: _fresh_report(place, chosen),
         fetch=fetch,
         wait_until=wait_until,
@@ -255,6 +254,12 @@ def _stored(place: Place, units: Units) -> WeatherLookup | None:
         return WeatherLookup.objects.get(place=place, units=units)
     except WeatherLookup.DoesNotExist:
         return None
+
+
+def lease_key(place: Place, units: str) -> str:
+    """The refresh lease's key: by coordinates (unique per place), so a point's first
+    fetch and a request that finds it just saved take the same lease."""
+    return f"weather:{place.lat:.4f},{place.lon:.4f}:{units}"
 
 
 def _fresh_report(place: Place, units: Units) -> WeatherReport | None:

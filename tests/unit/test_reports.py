@@ -85,7 +85,6 @@ def test_a_stored_payload_that_fails_validation_is_fetched_again_not_shown(clien
     reports.weather_for_query(query="London", units="metric", client=client)
     lookup = WeatherLookup.objects.get()
     lookup.payload["current"]["temp"] = 1e308
-    lookup.payload["current"]["country"] = "G\x00B"
     lookup.save()
     report = reports.weather_for_query(query="London", units="metric", client=client)
     assert report.source == "upstream"
@@ -161,7 +160,7 @@ def test_the_lease_is_released_after_success_and_after_failure(stored_london):
 
 def test_while_another_request_refreshes_the_stale_copy_is_served(stored_london, settings):
     settings.WEATHER_REFRESH_WAIT = 0.2
-    assert leases.acquire(f"weather:{stored_london.pk}:metric", ttl=60)
+    assert leases.acquire(reports.lease_key(stored_london, "metric"), ttl=60)
     client = FakeClient()
     started = time.monotonic()
     report = reports.weather_for(place=stored_london, units="metric", client=client)
@@ -173,7 +172,7 @@ def test_while_another_request_refreshes_the_stale_copy_is_served(stored_london,
 def test_without_a_copy_a_waiting_request_gives_up_at_its_deadline(settings):
     settings.WEATHER_REQUEST_BUDGET = 0.5
     place = Place.objects.create(name="Nowhere", lat=1, lon=1)
-    assert leases.acquire(f"weather:{place.pk}:metric", ttl=60)
+    assert leases.acquire(reports.lease_key(place, "metric"), ttl=60)
     client = FakeClient()
     started = time.monotonic()
     with pytest.raises(UpstreamUnavailable):
@@ -183,7 +182,7 @@ def test_without_a_copy_a_waiting_request_gives_up_at_its_deadline(settings):
 
 
 def test_a_lapsed_lease_is_taken_over(stored_london):
-    leases.acquire(f"weather:{stored_london.pk}:metric", ttl=60)
+    leases.acquire(reports.lease_key(stored_london, "metric"), ttl=60)
     Lease.objects.update(expires_at=timezone.now() - timedelta(seconds=1))  # its holder died
     report = reports.weather_for(place=stored_london, units="metric", client=FakeClient())
     assert report.source == "upstream"
