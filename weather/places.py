@@ -195,16 +195,20 @@ def _most_looked_up(limit: int) -> list[Place]:
 
 
 def _known_places(key: str, limit: int) -> list[Place]:
-    """Places from cached geocoding answers starting with ``key``, then by name prefix."""
-    answers = GeocodeQuery.objects.filter(query__startswith=key).order_by("-hit_count", "query")
+    """Places from cached geocoding answers starting with ``key``, then by name prefix;
+    those more distinct visitors looked at lately first (hits could be bought)."""
+    answers = GeocodeQuery.objects.filter(query__startswith=key).order_by("query")
     matches = (
         GeocodeMatch.objects.filter(query__in=answers[: limit * 2])
-        .select_related("place", "query")
-        .order_by("-query__hit_count", "query__query", "rank")
+        .select_related("place")
+        .order_by("query__query", "rank")
     )
     places = [match.place for match in matches]
     places += Place.objects.filter(name__istartswith=key).order_by("name", "country")[: limit * 2]
-    return _unique(places)[:limit]
+    candidates = _unique(places)
+    visitors = visits.visitor_counts([place.pk for place in candidates])
+    # sorted() is stable: among equals, the geocoder's own ranking stands.
+    return sorted(candidates, key=lambda place: -visitors.get(place.pk, 0))[:limit]
 
 
 def _quantize(value: float) -> Decimal:

@@ -79,6 +79,19 @@ def most_visited(*, limit: int) -> list[Place]:
     return [places[pk] for pk in order if pk in places]
 
 
+def visitor_counts(place_ids: list[int]) -> dict[int, int]:
+    """How many distinct visitors looked at each of these places in the window."""
+    if not place_ids:
+        return {}
+    since = timezone.now().date() - timedelta(days=WINDOW_DAYS)
+    rows = (
+        PlaceVisit.objects.filter(place_id__in=place_ids, day__gte=since)
+        .values("place")
+        .annotate(visitors=Count("visitor", distinct=True))
+    )
+    return {row["place"]: row["visitors"] for row in rows}
+
+
 def purge_before(day: date) -> int:
     """Delete visits older than ``day``; return how many."""
     deleted, _ = PlaceVisit.objects.filter(day__lt=day).delete()

@@ -199,3 +199,17 @@ def test_visits_older_than_the_window_do_not_count():
         place=york, visitor="x", day=timezone.now().date() - timedelta(days=visits.WINDOW_DAYS + 1)
     )
     assert places.popular_places(limit=8) == []
+
+
+def test_suggestions_put_the_places_more_visitors_looked_at_first(client):
+    places.find_places(query="Springfield", client=client)
+    missouri, illinois = places.suggest_places(query="spring", client=client)
+    for _ in range(300):  # one visitor, again and again
+        visits.record(place_id=missouri.pk, client="198.51.100.9")
+    for visitor in ("192.0.2.1", "192.0.2.2"):
+        visits.record(place_id=illinois.pk, client=visitor)
+    visits.flush()
+    assert [p.state for p in places.suggest_places(query="spring", client=client)] == [
+        "Illinois",
+        "Missouri",
+    ]
