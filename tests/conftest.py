@@ -83,5 +83,6 @@ def live_settings(settings, openbao_server, vault_token, fake_upstream):
     settings.VAULT_TOKEN = vault_token
     settings.VAULT_ROLE_ID = ""
     settings.VAULT_SECRET_ID = ""
+    settings.VAULT_K8S_ROLE = ""
     settings.OPENWEATHER_BASE_URL = fake_upstream.base_url
     return settings
