@@ -14,7 +14,7 @@ DEPLOY_CHECK_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=check-deploy-only-$$(head -
 
 # Every target that names a command rather than a file, in one place.
 .PHONY: help install run test unit integration e2e lighthouse lint format lock lock-pipeline \
-	migrate superuser clean bench lint-containers pipeline-check
+	migrate superuser clean bench lint-containers pipeline-check k8s-check lock-k8s
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -91,6 +91,9 @@ lock: $(INSTALLED) ## Re-pin requirements/{base,dev,e2e}.txt from their .in file
 lock-pipeline: $(INSTALLED) ## Re-pin requirements/pipeline.txt from requirements/pipeline.in
 	$(MAKE) --no-print-directory LOCKING=1 requirements/pipeline.txt
 
+lock-k8s: $(INSTALLED) ## Re-pin requirements/k8s.txt from requirements/k8s.in
+	$(MAKE) --no-print-directory LOCKING=1 requirements/k8s.txt
+
 migrate: $(INSTALLED) ## Apply migrations to the configured database
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate
 
@@ -117,8 +120,29 @@ pipeline-check: lint-containers ## Prove the image, compose.yaml and .gitlab-ci.
 	$(PIPELINE_ENV) scripts/ci/local/install-tools
 	$(PIPELINE_ENV) $(BIN)/python -m pytest tests/pipeline -v -p no:cacheprovider --timeout 900 --durations=0 $(PYTEST_ARGS)
 
+# --- Running on Kubernetes: the manifests and a fleet ----------------------------------
+# The overlays in deploy/kubernetes/ rendered with kustomize, validated offline against
+# the Kubernetes API schemas and linted with checkov (no cluster needed); the tools live
+# in a virtual environment of their own (requirements/k8s.in says why), and kubectl is
+# the one on PATH when there is one, else the pinned one from there. Then tests/fleet:
+# three gunicorn masters behind nginx (Debian's, scripts/k8s/install-nginx) on the
+# PostgreSQL of DATABASE_URL, or the machine's when that is not PostgreSQL.
+K8S_VENV := .venv-k8s
+K8S_INSTALLED := $(K8S_VENV)/.installed
+KUBECTL ?= $(or $(shell command -v kubectl),$(CURDIR)/$(K8S_VENV)/bin/kubectl)
+
+$(K8S_INSTALLED): requirements/k8s.txt
+	$(PYTHON) -m venv $(K8S_VENV)
+	$(K8S_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/k8s.txt
+	touch $@
+
+k8s-check: $(INSTALLED) $(K8S_INSTALLED) ## Check the Kubernetes overlays; prove a 3-instance fleet
+	KUBECTL="$(KUBECTL)" K8S_TOOLS="$(CURDIR)/$(K8S_VENV)/bin" \
+		NGINX="$$(WEATHER_CI_CACHE="$(WEATHER_CI_CACHE)" scripts/k8s/install-nginx)" \
+		$(BIN)/python -m pytest tests/k8s tests/fleet -p no:cacheprovider $(PYTEST_ARGS)
+
 clean: ## Remove the virtual environment, caches and the local database
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal .coverage coverage.xml reports
+	rm -rf $(VENV) $(K8S_VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal .coverage coverage.xml reports
 
 bench: $(INSTALLED) ## Benchmark the cached paths against the floor; writes bench/RESULTS.md
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }

@@ -84,6 +84,7 @@ def live_settings(settings, openbao_server, vault_token, fake_upstream):
     settings.VAULT_TOKEN = vault_token
     settings.VAULT_ROLE_ID = ""
     settings.VAULT_SECRET_ID = ""
+    settings.VAULT_K8S_ROLE = ""
     settings.OPENWEATHER_BASE_URL = fake_upstream.base_url
     # The test client and the browser are one client (127.0.0.1) doing many things.
     settings.WEATHER_CLIENT_BUDGET_PER_MINUTE = 10**6

@@ -11,7 +11,7 @@ window, never a queue of threads.
 Logging in and keeping the token alive is ``weather.vault_reader``'s part. Errors::
 
     VaultError
-    ├── VaultNotConfigured      no token and no AppRole credentials
+    ├── VaultNotConfigured      no token, AppRole credentials or Kubernetes role
     ├── VaultUnreachable        connection refused, timeout, DNS
     ├── VaultSealed             the server answers but is sealed (503)
     ├── VaultPermissionDenied   token or AppRole lacks access, or expired
@@ -43,7 +43,7 @@ class VaultError(Exception):
 
 
 class VaultNotConfigured(VaultError):
-    """Neither VAULT_TOKEN nor AppRole credentials are set."""
+    """No token, AppRole credentials or Kubernetes role is set (or a file cannot be read)."""
 
 
 class VaultUnreachable(VaultError):
@@ -76,6 +76,9 @@ class VaultConfig:
     secret_id: str = ""
     secret_id_file: str = ""
     approle_mount: str = "approle"
+    k8s_role: str = ""
+    k8s_token_path: str = "/var/run/secrets/vault/token"  # noqa: S105 (a path)
+    k8s_mount: str = "kubernetes"
     cacert: str = ""
     timeout: float = 3.0
 
@@ -96,6 +99,9 @@ class VaultConfig:
             secret_id=settings.VAULT_SECRET_ID,
             secret_id_file=settings.VAULT_SECRET_ID_FILE,
             approle_mount=settings.VAULT_APPROLE_MOUNT,
+            k8s_role=settings.VAULT_K8S_ROLE,
+            k8s_token_path=settings.VAULT_K8S_TOKEN_PATH,
+            k8s_mount=settings.VAULT_K8S_MOUNT,
             cacert=settings.VAULT_CACERT,
             timeout=settings.VAULT_TIMEOUT,
         )
@@ -105,13 +111,23 @@ class VaultConfig:
         return bool(self.role_id and (self.secret_id or self.secret_id_file))
 
     @property
+    def uses_kubernetes(self) -> bool:
+        """Log in with the pod's service account token (Vault's kubernetes auth method)."""
+        return bool(self.k8s_role and not self.uses_approle)
+
+    @property
     def uses_token_file(self) -> bool:
-        return bool(self.token_file and not self.token and not self.uses_approle)
+        return bool(
+            self.token_file
+            and not self.token
+            and not self.uses_approle
+            and not self.uses_kubernetes
+        )
 
     @property
     def can_log_in_again(self) -> bool:
-        """Whether a new token can be had: by AppRole, or from a file something rewrites."""
-        return self.uses_approle or self.uses_token_file
+        """Whether a new token can be had: by a login, or from a file something rewrites."""
+        return self.uses_approle or self.uses_kubernetes or self.uses_token_file
 
     @property
     def location(self) -> str:

@@ -1,11 +1,16 @@
 """Logging in to Vault, reading the key from KV v2, and keeping the app's token alive.
 
+Three ways in, tried in this order: AppRole (``VAULT_ROLE_ID`` and a secret ID), the
+Kubernetes auth method (``VAULT_K8S_ROLE``: the pod's projected service account token,
+read from ``VAULT_K8S_TOKEN_PATH`` at each login because the kubelet rotates it), or a
+token (``VAULT_TOKEN``, or ``VAULT_TOKEN_FILE``).
+
 The token is kept alive the way Vault Agent keeps one: after each login its TTL and
-renewable flag are learnt (from the AppRole login, or by looking the token up), and a
+renewable flag are learnt (from the login's answer, or by looking the token up), and a
 background thread renews it at two thirds of its TTL. When it cannot be renewed any
-more (at its max TTL, or renewal fails), the thread logs in again with AppRole or
-re-reads ``VAULT_TOKEN_FILE``, which Vault Agent rewrites. A refusal (403) does the
-same once, then the read is retried.
+more (at its max TTL, or renewal fails), the thread logs in again (AppRole or
+Kubernetes) or re-reads ``VAULT_TOKEN_FILE``, which Vault Agent rewrites. A refusal
+(403) does the same once, then the read is retried.
 """
 
 from __future__ import annotations
@@ -68,7 +73,7 @@ def _number(value: object) -> float:
 
 
 class VaultKeyReader:
-    """Read the key from KV v2, logging in with a token or AppRole and keeping the token alive."""
+    """Read the key from KV v2, logging in by token, AppRole or Kubernetes; keep the token alive."""
 
     def __init__(
         self,
@@ -112,6 +117,8 @@ class VaultKeyReader:
         config = self.config
         if config.uses_approle:
             logger.info("Vault refused the AppRole token; logging in again")
+        elif config.uses_kubernetes:
+            logger.info("Vault refused the Kubernetes login's token; logging in again")
         elif config.uses_token_file:
             # Vault Agent rewrites its sink file when it gets a new token.
             token = _read_file(config.token_file, "the Vault token")
@@ -204,13 +211,23 @@ class VaultKeyReader:
             except (hvac.exceptions.VaultError, requests.RequestException) as exc:
                 raise self._error(exc, "the AppRole login") from exc
             lease: TokenLease | None = self._lease_from(response.get("auth") or {}, now)
+        elif config.uses_kubernetes:
+            # Read at every login: the kubelet replaces the projected token before it expires.
+            jwt = _read_file(config.k8s_token_path, "the Kubernetes service account token")
+            try:
+                response = client.auth.kubernetes.login(
+                    role=config.k8s_role, jwt=jwt, mount_point=config.k8s_mount
+                )
+            except (hvac.exceptions.VaultError, requests.RequestException) as exc:
+                raise self._error(exc, "the Kubernetes login") from exc
+            lease = self._lease_from(response.get("auth") or {}, now)
         elif config.token or config.token_file:
             client.token = config.token or _read_file(config.token_file, "the Vault token")
             lease = self._looked_up_lease(client, now)
         else:
             raise VaultNotConfigured(
-                "Set VAULT_TOKEN (or VAULT_TOKEN_FILE), or VAULT_ROLE_ID with "
-                "VAULT_SECRET_ID (or VAULT_SECRET_ID_FILE)"
+                "Set VAULT_TOKEN (or VAULT_TOKEN_FILE), VAULT_ROLE_ID with "
+                "VAULT_SECRET_ID (or VAULT_SECRET_ID_FILE), or VAULT_K8S_ROLE"
             )
         self._client, self._lease = client, lease
         return client

@@ -269,6 +269,11 @@ VAULT_ROLE_ID = env_str("VAULT_ROLE_ID")
 VAULT_SECRET_ID = env_str("VAULT_SECRET_ID")
 VAULT_SECRET_ID_FILE = env_str("VAULT_SECRET_ID_FILE")
 VAULT_APPROLE_MOUNT = env_str("VAULT_APPROLE_MOUNT", "approle")
+# Vault's kubernetes auth method: the role bound to the pod's service account, the
+# projected token it logs in with (deploy/kubernetes/ mounts it here), the mount path.
+VAULT_K8S_ROLE = env_str("VAULT_K8S_ROLE")
+VAULT_K8S_TOKEN_PATH = env_str("VAULT_K8S_TOKEN_PATH", "/var/run/secrets/vault/token")
+VAULT_K8S_MOUNT = env_str("VAULT_K8S_MOUNT", "kubernetes")
 VAULT_KV_MOUNT = env_str("VAULT_KV_MOUNT", "secret")
 VAULT_SECRET_PATH = env_str("VAULT_SECRET_PATH", "weather")
 VAULT_SECRET_KEY = env_str("VAULT_SECRET_KEY", "openweather_api_key")

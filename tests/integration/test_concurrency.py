@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import pytest
-import requests
 
 from tests.fakes.places import PLACES
 from tests.support.appserver import AppServer
+from tests.support.crowd import hammer
 from tests.support.network import wait_for_a_fresh_minute
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 POINTS = [(round(-60 + 4.1 * i, 2), round(-170 + 11.3 * i, 2)) for i in range(30)]
-
-
-def hammer(server: AppServer, urls: list[str], *, clients: int) -> Counter[int]:
-    """Send every URL once from ``clients`` threads released at the same instant."""
-    start = threading.Barrier(clients)
-    statuses: Counter[int] = Counter()
-    lock = threading.Lock()
-
-    def client(index: int) -> None:
-        session = requests.Session()
-        start.wait()
-        for url in urls[index::clients]:
-            response = session.get(server.base_url + url, timeout=60)
-            body_ok = response.headers["Content-Type"].startswith("application/json")
-            with lock:
-                statuses[response.status_code if body_ok else -1] += 1
-
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(client, range(clients)))
-    return statuses
 
 
 def test_a_crowd_costs_one_upstream_call_per_place_and_ttl(server_env, fake_upstream):
@@ -46,12 +23,12 @@ def test_a_crowd_costs_one_upstream_call_per_place_and_ttl(server_env, fake_upst
     urls = [f"/api/weather?lat={lat}&lon={lon}" for lat, lon in places] * 10
     urls = urls[::7] + urls[1::7] + urls[2::7] + urls[3::7] + urls[4::7] + urls[5::7] + urls[6::7]
     with AppServer(env=server_env, workers=4) as server:
-        statuses = hammer(server, urls, clients=50)
+        statuses = hammer(server.base_url, urls, clients=50)
         assert statuses == {200: 200}, server.log_text()[-3000:]
         calls = fake_upstream.call_counts()
         assert (calls["weather"], calls["forecast"]) == (20, 20)
 
-        again = hammer(server, urls[:100], clients=50)
+        again = hammer(server.base_url, urls[:100], clients=50)
         assert again == {200: 100}
         assert fake_upstream.call_counts() == calls
 
@@ -65,7 +42,7 @@ def test_a_crowd_asking_for_new_names_never_hears_not_found(server_env, fake_ups
     urls = [f"/api/weather?q={quote(name)}" for name in names] * 8
     urls = urls[attempt::3] + [url for i, url in enumerate(urls) if i % 3 != attempt]
     with AppServer(env=server_env, workers=4) as server:
-        statuses = hammer(server, urls, clients=50)
+        statuses = hammer(server.base_url, urls, clients=50)
     assert statuses == {200: len(urls)}, statuses
     assert fake_upstream.call_counts()["geocode"] == len(names)
 
@@ -75,7 +52,7 @@ def test_the_budget_is_never_exceeded_across_workers(server_env, fake_upstream):
     urls = [f"/api/weather?lat={lat}&lon={lon}" for lat, lon in POINTS]
     with AppServer(env=env, workers=4) as server:
         wait_for_a_fresh_minute()
-        statuses = hammer(server, urls, clients=30)
+        statuses = hammer(server.base_url, urls, clients=30)
         calls = fake_upstream.call_counts()
         assert calls["weather"] + calls["forecast"] + calls["geocode"] <= 10
         assert set(statuses) <= {200, 429}, statuses

@@ -201,6 +201,48 @@ class OpenBaoServer:
         secret_id = client.auth.approle.generate_secret_id(role_name=role)["data"]["secret_id"]
         return AppRoleCredentials(role_id=role_id, secret_id=secret_id)
 
+    def enable_kubernetes_auth(self, *, host: str, ca_pem: str, reviewer_jwt: str) -> None:
+        """Enable the kubernetes auth method (once) against the API server at ``host``.
+
+        Vault runs outside that cluster here, as a managed Vault would: it is given the
+        API server's CA and a reviewer token rather than reading a pod's own.
+        """
+        client = self.root_client()
+        if "kubernetes/" not in client.sys.list_auth_methods()["data"]:  # type: ignore[no-untyped-call]
+            client.sys.enable_auth_method("kubernetes")
+        client.auth.kubernetes.configure(
+            kubernetes_host=host,
+            kubernetes_ca_cert=ca_pem,
+            token_reviewer_jwt=reviewer_jwt,
+            disable_local_ca_jwt=True,
+        )
+
+    def create_kubernetes_role(
+        self,
+        *,
+        role: str,
+        policy: str,
+        namespace: str,
+        service_account: str,
+        audience: str = "vault",
+        token_ttl: str = "1h",  # noqa: S107 (a TTL, not a password)
+        token_max_ttl: str = "4h",  # noqa: S107
+    ) -> None:
+        """A role that gives ``policy`` alone to one service account in one namespace."""
+        # Written directly: hvac's create_role predates the token_* parameters.
+        self.root_client().adapter.post(
+            f"/v1/auth/kubernetes/role/{role}",
+            json={
+                "bound_service_account_names": [service_account],
+                "bound_service_account_namespaces": [namespace],
+                "audience": audience,
+                "token_policies": [policy],
+                "token_ttl": token_ttl,
+                "token_max_ttl": token_max_ttl,
+                "token_no_default_policy": True,
+            },
+        )
+
     def seal(self) -> None:
         self.root_client().sys.seal()  # type: ignore[no-untyped-call]
 

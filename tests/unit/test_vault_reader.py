@@ -23,6 +23,7 @@ from weather.vault_reader import VaultKeyReader
 ADDR = "http://vault.invalid:8200"
 SECRET_URL = f"{ADDR}/v1/secret/data/weather"
 LOGIN_URL = f"{ADDR}/v1/auth/approle/login"
+K8S_LOGIN_URL = f"{ADDR}/v1/auth/kubernetes/login"
 LOOKUP_URL = f"{ADDR}/v1/auth/token/lookup-self"
 RENEW_URL = f"{ADDR}/v1/auth/token/renew-self"
 
@@ -99,6 +100,115 @@ def test_an_expired_approle_token_logs_in_again(transport):
     reader = make_reader(transport, token="", role_id="role", secret_id="sid")
     assert reader.read() == "abc"
     assert [r.method for r in transport.request_history] == ["POST", "GET", "POST", "GET"]
+
+
+# --- the Kubernetes login ---------------------------------------------------------------
+
+
+@pytest.fixture
+def service_account_token(tmp_path) -> Any:
+    """The projected token file the kubelet writes (and rewrites) in the pod."""
+    path = tmp_path / "token"
+    path.write_text("jwt-one\n")
+    return path
+
+
+def kubernetes_reader(transport, token_path, **config: Any) -> VaultKeyReader:
+    return make_reader(
+        transport, token="", k8s_role="weather", k8s_token_path=str(token_path), **config
+    )
+
+
+def test_kubernetes_login_sends_the_service_account_token_then_reads(
+    transport, service_account_token
+):
+    transport.register_uri("POST", K8S_LOGIN_URL, json=auth_body("from-k8s"))
+    transport.register_uri("GET", SECRET_URL, json=kv_body({"openweather_api_key": "abc"}))
+    reader = kubernetes_reader(transport, service_account_token)
+    assert reader.read() == "abc"
+    assert transport.request_history[0].json() == {"role": "weather", "jwt": "jwt-one"}
+    assert transport.last_request.headers["X-Vault-Token"] == "from-k8s"
+    assert reader.lease is not None
+    assert reader.lease.renewable
+
+
+def test_kubernetes_login_uses_the_configured_mount(transport, service_account_token):
+    login = transport.register_uri(
+        "POST", f"{ADDR}/v1/auth/k8s-prod/login", json=auth_body("from-k8s")
+    )
+    transport.register_uri("GET", SECRET_URL, json=kv_body({"openweather_api_key": "abc"}))
+    assert kubernetes_reader(transport, service_account_token, k8s_mount="k8s-prod").read()
+    assert login.call_count == 1
+
+
+def test_a_refused_kubernetes_token_logs_in_again_with_the_rotated_jwt(
+    transport, service_account_token
+):
+    tokens = iter(["t1", "t2"])
+    login = transport.register_uri("POST", K8S_LOGIN_URL, json=lambda r, c: auth_body(next(tokens)))
+
+    def secret(request, context):
+        if request.headers["X-Vault-Token"] == "t1":
+            service_account_token.write_text("jwt-two\n")  # the kubelet rotated it
+            context.status_code = 403
+            return {"errors": ["permission denied"]}
+        return kv_body({"openweather_api_key": "abc"})
+
+    transport.register_uri("GET", SECRET_URL, json=secret)
+    reader = kubernetes_reader(transport, service_account_token)
+    assert reader.read() == "abc"
+    assert [r.json()["jwt"] for r in login.request_history] == ["jwt-one", "jwt-two"]
+
+
+def test_a_kubernetes_token_that_cannot_be_renewed_is_replaced_by_a_new_login(
+    transport, service_account_token
+):
+    clock = Clock()
+    tokens = iter(["t1", "t2"])
+    login = transport.register_uri(
+        "POST", K8S_LOGIN_URL, json=lambda r, c: auth_body(next(tokens), ttl=30, renewable=False)
+    )
+    transport.register_uri("GET", SECRET_URL, json=kv_body({"openweather_api_key": "abc"}))
+    reader = make_reader(
+        transport,
+        clock=clock,
+        token="",
+        k8s_role="weather",
+        k8s_token_path=str(service_account_token),
+    )
+    reader.read()
+    clock.now += 20
+    assert reader.keep_token_alive() == pytest.approx(20)
+    assert login.call_count == 2
+    reader.read()
+    assert transport.last_request.headers["X-Vault-Token"] == "t2"
+
+
+def test_a_denied_kubernetes_login_is_permission_denied(transport, service_account_token):
+    transport.register_uri(
+        "POST", K8S_LOGIN_URL, status_code=403, json={"errors": ["permission denied"]}
+    )
+    secret = transport.register_uri("GET", SECRET_URL, json=kv_body({"x": "y"}))
+    with pytest.raises(VaultPermissionDenied, match="Kubernetes login"):
+        kubernetes_reader(transport, service_account_token).read()
+    assert secret.call_count == 0
+
+
+def test_no_service_account_token_is_not_configured(transport, tmp_path):
+    with pytest.raises(VaultNotConfigured, match="service account token"):
+        kubernetes_reader(transport, tmp_path / "absent").read()
+    assert transport.call_count == 0
+
+
+def test_approle_wins_over_kubernetes_and_kubernetes_over_a_token():
+    base = VaultConfig(addr=ADDR, kv_mount="secret", secret_path="w", secret_key="k")
+    both = replace(base, role_id="r", secret_id="s", k8s_role="weather", token="t")
+    assert both.uses_approle
+    assert not both.uses_kubernetes
+    k8s = replace(base, k8s_role="weather", token="t", token_file="/f")
+    assert k8s.uses_kubernetes
+    assert not k8s.uses_token_file
+    assert k8s.can_log_in_again
 
 
 # --- the token's lifetime -------------------------------------------------------------
