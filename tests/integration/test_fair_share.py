@@ -67,10 +67,13 @@ def test_an_attacker_is_held_to_its_share_while_everyone_else_is_served(server_e
             return session.get(f"{base}/api/weather", params={"q": searches[index]}).status_code
 
         def read_popular(index: int) -> None:
-            session = session_from(f"127.0.0.{30 + index}")
+            # Many visitors, each reading now and then: a refresh is spent from the share
+            # of whoever happens to ask first after the lookup expires.
+            visitors = [session_from(f"127.0.1.{10 * index + i}") for i in range(10)]
             while time.monotonic() < stop:
-                for name in POPULAR:
-                    body = session.get(f"{base}/api/weather", params={"q": name}).json()
+                for n, name in enumerate(POPULAR):
+                    visitor = visitors[(n + int(time.monotonic() * 2)) % len(visitors)]
+                    body = visitor.get(f"{base}/api/weather", params={"q": name}).json()
                     with lock:
                         readers.append(body)
                 time.sleep(0.5)
@@ -93,7 +96,8 @@ def test_an_attacker_is_held_to_its_share_while_everyone_else_is_served(server_e
     # Everyone else's new searches were answered.
     assert searched.count(200) / len(searched) >= 0.95, searched
     # Popular places were kept fresh through the attack, never served stale.
-    assert all(body.get("source") in {"cache", "upstream"} for body in readers), readers[-3:]
+    seen = Counter(body.get("source") or body["error"]["code"] for body in readers)
+    assert set(seen) <= {"cache", "upstream"}, seen
     assert all(body["source"] in {"cache", "upstream"} for body in final.values())
     # And the site's cap held, every call counted at the fake upstream.
     assert calls["geocode"] + calls["weather"] + calls["forecast"] <= SITE_PER_MINUTE, calls
