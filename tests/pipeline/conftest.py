@@ -15,6 +15,8 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -47,6 +49,7 @@ TOOLS = (
     "podman",
     "buildah",
     "skopeo",
+    "docker-registry",
     "bao",
     "git",
     "rsync",
@@ -151,6 +154,56 @@ def podman_storage(tools: None) -> Iterator[Path]:
         run(["buildah", "rm", "--all"], check=False)
         del os.environ["CONTAINERS_STORAGE_CONF"]
         shutil.rmtree(root)
+
+
+@pytest.fixture(scope="session")
+def registry(podman_storage: Path) -> Iterator[str]:
+    """A real container registry (CNCF Distribution) on loopback, plain HTTP, for this
+    run only: what GitLab's container registry is to the jobs. Returns host:port."""
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    root = podman_storage / "registry"
+    root.mkdir()
+    (root / "config.yml").write_text(
+        "version: 0.1\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {root}/data\n"
+        f"http:\n  addr: {address}\n"
+        "log:\n  level: warn\n"
+    )
+    # buildah, skopeo and podman speak plain HTTP to it, and to nothing else. podman
+    # reads CONTAINERS_REGISTRIES_CONF; this skopeo and buildah only their flag, so
+    # wrappers first on PATH add it (the scripts under test stay as GitLab runs them).
+    conf = root / "registries.conf"
+    conf.write_text(f'[[registry]]\nlocation = "{address}"\ninsecure = true\n')
+    wrappers = root / "bin"
+    wrappers.mkdir()
+    for tool in ("skopeo", "buildah"):
+        real = shutil.which(tool)
+        (wrappers / tool).write_text(f'#!/bin/sh\nexec {real} --registries-conf {conf} "$@"\n')
+        (wrappers / tool).chmod(0o755)
+    saved_path = os.environ["PATH"]
+    os.environ["PATH"] = f"{wrappers}:{saved_path}"
+    os.environ["CONTAINERS_REGISTRIES_CONF"] = str(conf)
+    with (root / "registry.log").open("w") as log:
+        server = subprocess.Popen(
+            ["docker-registry", "serve", str(root / "config.yml")], stdout=log, stderr=log
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://{address}/v2/", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None, (root / "registry.log").read_text()
+                assert time.monotonic() < deadline, "the registry did not start"
+                time.sleep(0.2)
+        yield address
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        del os.environ["CONTAINERS_REGISTRIES_CONF"]
+        os.environ["PATH"] = saved_path
 
 
 def build(context: Path, tag: str, args: list[str]) -> subprocess.CompletedProcess[str]:

@@ -23,22 +23,48 @@ def check(directory: Path) -> tuple[int, str]:
 def test_pipeline_runs_the_expected_jobs_per_ref_and_only_project_commands():
     code, text = check(ROOT)
     assert code == 0, text
-    assert "feature branch: build, integration, lint, unit\n" in text
+    assert "rules: feature branch: build, integration, lint, unit\n" in text
     assert "merge request: build, integration, lint, unit\n" in text
-    assert "default branch: build, integration, lint, release, unit\n" in text
-    assert "tag: build, integration, lint, release, unit\n" in text
+    assert "rules: default branch: build, integration, lint, release, unit\n" in text
+    assert "rules: tag: build, integration, lint, release, unit\n" in text
+    for ref in ("unprotected default branch", "unprotected tag", "non-version tag"):
+        assert f"rules: {ref}: build, integration, lint, unit\n" in text
+    assert "pipeline wiring: release: resource_group release" in text
 
 
 BROKEN = {
     "release without rules runs on every branch": (
-        "  rules:\n    - if: $CI_COMMIT_TAG\n    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n",
+        "  rules:\n"
+        '    - if: $CI_COMMIT_REF_PROTECTED != "true"\n      when: never\n'
+        "    - if: $CI_COMMIT_TAG =~ /^v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$/\n"
+        "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n",
         "",
         "feature branch: runs",
     ),
     "release only on tags": (
-        "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n  # Half",
-        "  # Half",
+        "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n  # One release",
+        "  # One release",
         "default branch: runs",
+    ),
+    "release from an unprotected ref": (
+        '    - if: $CI_COMMIT_REF_PROTECTED != "true"\n      when: never\n',
+        "",
+        "unprotected default branch: runs",
+    ),
+    "any tag releases, not only vX.Y.Z": (
+        "    - if: $CI_COMMIT_TAG =~ /^v(0|",
+        "    - if: $CI_COMMIT_TAG\n    - if: $CI_COMMIT_TAG =~ /^v(0|",
+        "non-version tag: runs",
+    ),
+    "a version pattern that lets suffixes through": (
+        "(0|[1-9][0-9]*)$/",
+        "(0|[1-9][0-9]*)/",
+        "suffixed version tag: runs",
+    ),
+    "two releases may run at once": (
+        "  resource_group: release\n",
+        "",
+        "resource_group",
     ),
     "build skipped on tags while unit needs it": (
         "  needs: []\n  variables:\n    # Unprivileged",

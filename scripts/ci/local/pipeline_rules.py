@@ -6,7 +6,9 @@
    under the same conditions, every stage is declared) and lists the jobs that a
    feature branch, a merge request, the default branch and a tag would run. Only
    the default branch and tags may release; every pipeline lints, builds and tests.
-2. `release` needs every job that tests the image, so nothing untested is promoted.
+   Only a protected default branch and protected version tags vX.Y.Z release.
+2. `release` needs every job that tests the image, so nothing untested is promoted,
+   and runs in the `release` resource group, one at a time.
 3. Every job's `script:` runs a `make` target or a script from this repository (no
    inline test commands that .ci/run would not run), and each one is exercised by
    .ci/run: a make target that .ci/run reaches, or a script the pipeline tests run.
@@ -33,17 +35,30 @@ from ruamel.yaml import YAML
 
 DEFAULT_BRANCH = "main"
 TESTS = {"lint", "build", "unit", "integration"}
+PROTECTED = {"CI_COMMIT_REF_PROTECTED": "true"}
+UNPROTECTED = {"CI_COMMIT_REF_PROTECTED": "false"}
 SCENARIOS: list[tuple[str, dict[str, str], list[str], set[str]]] = [
     # (name, variables, variables to unset, jobs expected to run)
-    ("feature branch", {"CI_COMMIT_BRANCH": "feature/search-box"}, [], TESTS),
+    ("feature branch", {"CI_COMMIT_BRANCH": "feature/search-box", **UNPROTECTED}, [], TESTS),
     (
         "merge request",
-        {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7"},
+        {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7", **UNPROTECTED},
         ["CI_COMMIT_BRANCH"],
         TESTS,
     ),
-    ("default branch", {"CI_COMMIT_BRANCH": DEFAULT_BRANCH}, [], TESTS | {"release"}),
-    ("tag", {"CI_COMMIT_TAG": "v1.4.0"}, ["CI_COMMIT_BRANCH"], TESTS | {"release"}),
+    ("default branch", {"CI_COMMIT_BRANCH": DEFAULT_BRANCH, **PROTECTED}, [], TESTS | {"release"}),
+    ("tag", {"CI_COMMIT_TAG": "v1.4.0", **PROTECTED}, ["CI_COMMIT_BRANCH"], TESTS | {"release"}),
+    # What must not release: an unprotected ref, a tag that is not a version vX.Y.Z.
+    ("unprotected default branch", {"CI_COMMIT_BRANCH": DEFAULT_BRANCH, **UNPROTECTED}, [], TESTS),
+    ("unprotected tag", {"CI_COMMIT_TAG": "v1.4.0", **UNPROTECTED}, ["CI_COMMIT_BRANCH"], TESTS),
+    *[
+        (f"{kind} tag", {"CI_COMMIT_TAG": tag, **PROTECTED}, ["CI_COMMIT_BRANCH"], TESTS)
+        for kind, tag in (
+            ("non-version", "test-foo"),
+            ("partial version", "v1.4"),
+            ("suffixed version", "v1.4.0-rc1"),
+        )
+    ],
 ]
 RELEASE_NEEDS = {"lint", "unit", "integration"}
 NOT_JOBS = {
@@ -174,13 +189,27 @@ def check_job_commands(root: Path, pipeline: dict[str, Any]) -> list[str]:
     return report
 
 
+def check_wiring(pipeline: dict[str, Any]) -> list[str]:
+    """What gitlab-ci-local does not judge: how the jobs hand the image on."""
+    problems = []
+    release = pipeline.get("release", {})
+    if release.get("resource_group") != "release":
+        problems.append("release: not in resource_group `release` (two releases could race)")
+    if problems:
+        raise Broken("\n".join(problems))
+    return ["release: resource_group release"]
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parents[3]).resolve()
     ci_file = root / ".gitlab-ci.yml"
     try:
         # The quick check first: it needs no gitlab-ci-local.
-        for line in check_job_commands(root, YAML(typ="safe").load(ci_file)):
+        pipeline = YAML(typ="safe").load(ci_file)
+        for line in check_job_commands(root, pipeline):
             print(f"pipeline command: {line}")
+        for line in check_wiring(pipeline):
+            print(f"pipeline wiring: {line}")
         with tempfile.TemporaryDirectory(prefix="pipeline-rules-") as scratch:
             for line in check_scenarios(scratch_repo(ci_file, Path(scratch))):
                 print(f"pipeline rules: {line}")
