@@ -206,18 +206,36 @@ def registry(podman_storage: Path) -> Iterator[str]:
         os.environ["PATH"] = saved_path
 
 
-def build(context: Path, tag: str, args: list[str]) -> subprocess.CompletedProcess[str]:
-    """Build with the pipeline's own script (GitLab's build job), minus the push."""
+def build(context: Path, tag: str, args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """Build with the pipeline's own script (GitLab's build job); no push unless asked."""
     return run(
-        [SCRIPTS / "build-image", *args], env={"IMAGE": tag, "CONTEXT": str(context)}, timeout=900
+        [SCRIPTS / "build-image", *args],
+        env={"IMAGE": tag, "CONTEXT": str(context), **env},
+        timeout=900,
     )
 
 
 @pytest.fixture(scope="session")
-def image(build_context: Path, build_args: list[str]) -> str:
-    tag = f"{REPOSITORY}:{secrets.token_hex(6)}"
-    build(build_context, tag, build_args)
-    return tag
+def pushed_build(
+    build_context: Path, build_args: list[str], registry: str, tmp_path_factory
+) -> dict[str, str]:
+    """The build job as GitLab runs it: build, push, the digest in a dotenv report."""
+    tag = f"{registry}/weather-ci:{secrets.token_hex(6)}"
+    dotenv = tmp_path_factory.mktemp("build") / "build.env"
+    log = build(build_context, tag, build_args, PUSH="1", DOTENV=str(dotenv)).stdout
+    (line,) = dotenv.read_text().splitlines()
+    name, digest = line.split("=", 1)
+    assert name == "IMAGE_DIGEST", line
+    return {"tag": tag, "digest": digest, "dotenv": line, "log": log}
+
+
+@pytest.fixture(scope="session")
+def image(pushed_build: dict[str, str]) -> str:
+    """What the test jobs run: the pushed image by its digest ($CI_REGISTRY_IMAGE@$IMAGE_DIGEST),
+    pulled from the registry as a runner pulls it."""
+    reference = f"{pushed_build['tag'].rsplit(':', 1)[0]}@{pushed_build['digest']}"
+    podman("pull", "--quiet", reference, timeout=900)
+    return reference
 
 
 @pytest.fixture(scope="session")

@@ -113,6 +113,15 @@ def test_image_runs_as_numeric_non_root_with_exec_form_healthcheck(image):
     assert "DJANGO_SECRET_KEY" not in names
 
 
+def test_the_jobs_run_the_digest_the_build_pushed(pushed_build, image):
+    in_registry = run(
+        ["skopeo", "inspect", "--format", "{{.Digest}}", f"docker://{pushed_build['tag']}"]
+    ).stdout.strip()
+    assert pushed_build["dotenv"] == f"IMAGE_DIGEST={in_registry}"
+    assert image.endswith(f"@{in_registry}")
+    assert image in inspect("image", image)["RepoDigests"]
+
+
 def test_a_code_only_change_reuses_the_dependency_layer(build_context, build_args, tmp_path):
     changed = tmp_path / "context"
     shutil.copytree(build_context, changed, symlinks=True)

@@ -30,6 +30,9 @@ def test_pipeline_runs_the_expected_jobs_per_ref_and_only_project_commands():
     for ref in ("unprotected default branch", "unprotected tag", "non-version tag"):
         assert f"rules: {ref}: build, integration, lint, unit\n" in text
     assert "pipeline wiring: release: resource_group release" in text
+    assert "pipeline wiring: unit: runs $CI_REGISTRY_IMAGE@$IMAGE_DIGEST" in text
+    assert "pipeline wiring: integration: runs $CI_REGISTRY_IMAGE@$IMAGE_DIGEST" in text
+    assert "pipeline wiring: build: pushes and reports IMAGE_DIGEST in build.env" in text
 
 
 BROKEN = {
@@ -61,6 +64,37 @@ BROKEN = {
         "(0|[1-9][0-9]*)/",
         "suffixed version tag: runs",
     ),
+    "unit running a tag instead of the built digest": (
+        "  image: $CI_REGISTRY_IMAGE@$IMAGE_DIGEST\n  needs: [build]\n",
+        "  image: $CI_REGISTRY_IMAGE:$CI_COMMIT_SHA\n  needs: [build]\n",
+        "unit: runs '$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA', not the built",
+    ),
+    "unit running a stock Python image": (
+        "  image: $CI_REGISTRY_IMAGE@$IMAGE_DIGEST\n  needs: [build]\n",
+        "  image: python:3.13-slim\n  needs: [build]\n",
+        "unit: runs 'python:3.13-slim'",
+    ),
+    "integration without the build's digest": (
+        "needs: [build, unit]",
+        "needs: [unit]",
+        "integration: does not need build's artifacts",
+    ),
+    "build not pushing": ("- PUSH=1 DOTENV=", "- DOTENV=", "build: does not push"),
+    "the digest not passed on": (
+        "      dotenv: build.env\n",
+        "      junit: build.xml\n",
+        "build: the digest file is not its dotenv report",
+    ),
+    "release rebuilding instead of copying": (
+        "    - scripts/ci/release-image\n",
+        "    - PUSH=1 scripts/ci/build-image\n",
+        "release: builds instead of copying the tested image",
+    ),
+    "release copying a tag, not the tested digest": (
+        "SOURCE_IMAGE: docker://$CI_REGISTRY_IMAGE@$IMAGE_DIGEST",
+        "SOURCE_IMAGE: docker://$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA",
+        "release: copies 'docker://$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA'",
+    ),
     "two releases may run at once": (
         "  resource_group: release\n",
         "",
@@ -71,7 +105,11 @@ BROKEN = {
         "  needs: []\n  rules:\n    - if: $CI_COMMIT_BRANCH\n  variables:\n    # Unprivileged",
         "build is when:never, but its needed by unit",
     ),
-    "needs a job that does not exist": ("needs: [unit]", "needs: [unit-tests]", "unit-tests"),
+    "needs a job that does not exist": (
+        "needs: [build, unit]",
+        "needs: [build, unit-tests]",
+        "unit-tests",
+    ),
     "a stage that is not declared": ("  - integration\n  - release", "  - release", "integration"),
     "release not waiting for the integration tests": (
         "needs: [lint, build, unit, integration]",

@@ -35,7 +35,7 @@ def repository(registry: str) -> str:
 def pushed(image: str, repository: str) -> dict[str, str]:
     """Two different images in the registry, as two builds leave them: {name: digest}."""
     first = f"{repository}:build-a"
-    run(["skopeo", "copy", "--quiet", f"containers-storage:{image}", first])
+    run(["skopeo", "copy", "--quiet", f"docker://{image}", first])
     # The second differs by a label only: a different digest, no second build.
     container = run(["buildah", "from", "--pull=never", image]).stdout.strip()
     try:
@@ -48,9 +48,12 @@ def pushed(image: str, repository: str) -> dict[str, str]:
 
 
 def release(repository: str, build: str, **env: str):
+    """Release build a or b as GitLab's job does: by the digest build reported."""
+    tested = digest(f"{repository}:build-{build}")
+    source = {"SOURCE_IMAGE": f"{repository}@{tested}", "IMAGE_DIGEST": tested}
     return run(
         [SCRIPTS / "release-image"],
-        env={"SOURCE_IMAGE": f"{repository}:build-{build}", "TARGET_REPO": repository, **env},
+        env={**source, "TARGET_REPO": repository, **env},
         check=False,
     )
 
@@ -106,3 +109,61 @@ def test_a_version_tag_is_never_moved_to_another_image(repository, pushed):
     assert moved.returncode != 0
     assert f"v3.0.0 already names {pushed['a']}" in moved.stderr
     assert digest(f"{repository}:v3.0.0") == pushed["a"]
+
+
+def test_the_default_branch_marks_its_tested_digest_for_promotion(repository, pushed):
+    sha = secrets.token_hex(20)
+    result = release(repository, "b", **PROTECTED, CI_COMMIT_BRANCH="main", CI_COMMIT_SHA=sha)
+    assert result.returncode == 0, output(result)
+    assert digest(f"{repository}:tested-{sha}") == pushed["b"]
+    # A version tag's pipeline has no tested-<sha> of its own: nothing marks it.
+    tagged = release(repository, "b", **PROTECTED, CI_COMMIT_TAG="v5.0.0", CI_COMMIT_SHA="f" * 40)
+    assert tagged.returncode == 0, output(tagged)
+    assert "tested-" + "f" * 40 not in tags(repository)
+
+
+def test_a_version_tag_promotes_what_the_default_branch_tested(repository, pushed, tmp_path):
+    """build-image on a tag whose commit passed on main: that digest, no build, no push."""
+    sha = secrets.token_hex(20)
+    ok = release(repository, "a", **PROTECTED, CI_COMMIT_BRANCH="main", CI_COMMIT_SHA=sha)
+    assert ok.returncode == 0, output(ok)
+    registry_repo = repository.removeprefix("docker://")
+    dotenv = tmp_path / "build.env"
+    result = run(
+        [SCRIPTS / "build-image"],
+        env={
+            "IMAGE": f"{registry_repo}:{sha}",
+            "PUSH": "1",
+            "DOTENV": str(dotenv),
+            "TESTED_IMAGE": f"{registry_repo}:tested-{sha}",
+            "CONTEXT": "/nonexistent",  # it must not build at all
+        },
+    )
+    assert "promoting it, no build" in result.stdout
+    assert dotenv.read_text() == f"IMAGE_DIGEST={pushed['a']}\n"
+    assert sha not in tags(repository), "it pushed a new image"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("{repository}:build-a", id="by tag"),
+        pytest.param("{repository}@{b}", id="another digest"),
+    ],
+)
+def test_release_refuses_anything_but_the_tested_digest(repository, pushed, source):
+    before = tags(repository)
+    result = run(
+        [SCRIPTS / "release-image"],
+        env={
+            "SOURCE_IMAGE": source.format(repository=repository, b=pushed["b"]),
+            "IMAGE_DIGEST": pushed["a"],
+            "TARGET_REPO": repository,
+            **PROTECTED,
+            "CI_COMMIT_TAG": "v7.0.0",
+        },
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "release: refused:" in result.stderr
+    assert tags(repository) == before

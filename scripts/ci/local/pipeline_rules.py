@@ -9,7 +9,10 @@
    Only a protected default branch and protected version tags vX.Y.Z release.
 2. `release` needs every job that tests the image, so nothing untested is promoted,
    and runs in the `release` resource group, one at a time.
-3. Every job's `script:` runs a `make` target or a script from this repository (no
+3. The image is handed on by digest: build pushes and reports IMAGE_DIGEST (dotenv),
+   unit and integration run $CI_REGISTRY_IMAGE@$IMAGE_DIGEST, release copies that
+   digest and never builds.
+4. Every job's `script:` runs a `make` target or a script from this repository (no
    inline test commands that .ci/run would not run), and each one is exercised by
    .ci/run: a make target that .ci/run reaches, or a script the pipeline tests run.
 
@@ -189,15 +192,72 @@ def check_job_commands(root: Path, pipeline: dict[str, Any]) -> list[str]:
     return report
 
 
+BUILT_IMAGE = "$CI_REGISTRY_IMAGE@$IMAGE_DIGEST"
+# The jobs that run the image the build job pushed, and must run exactly that.
+RUN_THE_BUILD = ("unit", "integration")
+BUILDS = re.compile(r"\b(build-image|buildah|kaniko|docker\s+build|podman\s+build)\b")
+
+
+def image_name(job: dict[str, Any]) -> str:
+    image = job.get("image", "")
+    return str(image.get("name", "") if isinstance(image, dict) else image)
+
+
+def gets_the_digest(name: str, job: dict[str, Any]) -> list[str]:
+    """The job receives build's dotenv report: it needs build, with its artifacts."""
+    needs = [n if isinstance(n, dict) else {"job": n} for n in job.get("needs", [])]
+    build = [n for n in needs if n["job"] == "build"]
+    if not build or build[0].get("artifacts") is False:
+        return [f"{name}: does not need build's artifacts, so it has no IMAGE_DIGEST"]
+    if "dependencies" in job and "build" not in job["dependencies"]:
+        return [f"{name}: its dependencies leave out build, so it has no IMAGE_DIGEST"]
+    return []
+
+
+def commands(job: dict[str, Any]) -> list[str]:
+    return [str(line) for key in ("before_script", "script") for line in job.get(key, [])]
+
+
 def check_wiring(pipeline: dict[str, Any]) -> list[str]:
-    """What gitlab-ci-local does not judge: how the jobs hand the image on."""
-    problems = []
+    """What gitlab-ci-local does not judge: how the jobs hand the image on.
+
+    build pushes and records the digest in a dotenv report; unit and integration
+    run that digest; release copies that digest and builds nothing.
+    """
+    problems, report = [], []
+    build = pipeline.get("build", {})
+    pushes = [
+        line for line in commands(build) if "scripts/ci/build-image" in line and "PUSH=1" in line
+    ]
+    dotenv = build.get("artifacts", {}).get("reports", {}).get("dotenv")
+    if not pushes:
+        problems.append("build: does not push (no `PUSH=1 ... scripts/ci/build-image`)")
+    elif not dotenv or f"DOTENV={dotenv} " not in pushes[0]:
+        problems.append(f"build: the digest file is not its dotenv report ({dotenv})")
+    else:
+        report.append(f"build: pushes and reports IMAGE_DIGEST in {dotenv}")
+    for name in RUN_THE_BUILD:
+        job = pipeline.get(name, {})
+        if image_name(job) != BUILT_IMAGE:
+            problems.append(f"{name}: runs {image_name(job)!r}, not the built {BUILT_IMAGE}")
+        problems += gets_the_digest(name, job)
+        report.append(f"{name}: runs {image_name(job)}")
     release = pipeline.get("release", {})
+    problems += gets_the_digest("release", release)
+    source = str(release.get("variables", {}).get("SOURCE_IMAGE", ""))
+    if not source.endswith("@$IMAGE_DIGEST"):
+        problems.append(f"release: copies {source!r}, not the tested @$IMAGE_DIGEST")
+    if builds := [line for line in commands(release) if BUILDS.search(line)]:
+        problems.append(f"release: builds instead of copying the tested image: {builds}")
+    if not any("scripts/ci/release-image" in line for line in commands(release)):
+        problems.append("release: does not run scripts/ci/release-image")
+    report.append(f"release: copies {source}, builds nothing")
     if release.get("resource_group") != "release":
         problems.append("release: not in resource_group `release` (two releases could race)")
+    report.append("release: resource_group release")
     if problems:
         raise Broken("\n".join(problems))
-    return ["release: resource_group release"]
+    return report
 
 
 def main(argv: list[str]) -> int:
