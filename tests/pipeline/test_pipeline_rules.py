@@ -23,16 +23,23 @@ def check(directory: Path) -> tuple[int, str]:
 def test_pipeline_runs_the_expected_jobs_per_ref_and_only_project_commands():
     code, text = check(ROOT)
     assert code == 0, text
-    assert "rules: feature branch: build, integration, lint, unit\n" in text
-    assert "merge request: build, integration, lint, unit\n" in text
-    assert "rules: default branch: build, integration, lint, release, unit\n" in text
-    assert "rules: tag: build, integration, lint, release, unit\n" in text
-    for ref in ("unprotected default branch", "unprotected tag", "non-version tag"):
-        assert f"rules: {ref}: build, integration, lint, unit\n" in text
+    scanned = "container_scanning, integration, lint, pip-audit, secret_detection, semgrep-sast"
+    assert f"rules: feature branch: build, {scanned}, unit\n" in text
+    assert f"rules: merge request: build, {scanned}, unit\n" in text
+    assert (
+        "rules: default branch: build, container_scanning, integration, lint, pip-audit,"
+        " release, secret_detection, semgrep-sast, unit\n"
+    ) in text
+    assert f"rules: unprotected default branch: build, {scanned}, unit\n" in text
+    # GitLab's scanner templates skip tags; an untested tag builds and tests its own.
+    assert "rules: tag: build, integration, lint, pip-audit, release, unit\n" in text
+    for ref in ("unprotected tag", "non-version tag", "partial version tag"):
+        assert f"rules: {ref}: build, integration, lint, pip-audit, unit\n" in text
     assert "pipeline wiring: release: resource_group release" in text
     assert "pipeline wiring: unit: runs $CI_REGISTRY_IMAGE@$IMAGE_DIGEST" in text
     assert "pipeline wiring: integration: runs $CI_REGISTRY_IMAGE@$IMAGE_DIGEST" in text
     assert "pipeline wiring: build: pushes and reports IMAGE_DIGEST in build.env" in text
+    assert "pipeline wiring: container_scanning: scans $CI_REGISTRY_IMAGE@$IMAGE_DIGEST" in text
 
 
 BROKEN = {
@@ -95,6 +102,34 @@ BROKEN = {
         "SOURCE_IMAGE: docker://$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA",
         "release: copies 'docker://$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA'",
     ),
+    "no `test` stage for GitLab's scanner templates": (
+        "  - build\n"
+        "  # The scanners' stage (the templates put their jobs in `test`), and pip-audit.\n"
+        "  - test\n",
+        "  - build\n",
+        "stage:test not found",
+    ),
+    "container scanning a tag, not the built digest": (
+        "    CS_IMAGE: $CI_REGISTRY_IMAGE@$IMAGE_DIGEST",
+        "    CS_IMAGE: $CI_REGISTRY_IMAGE:$CI_COMMIT_SHA",
+        "container_scanning: scans '$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA'",
+    ),
+    "container scanning without build's report": (
+        "  dependencies: [build]\n",
+        "  dependencies: []\n",
+        "container_scanning: its dependencies leave out build",
+    ),
+    "release not waiting for the dependency audit": (
+        "needs: [lint, build, pip-audit, unit, integration]",
+        "needs: [lint, build, unit, integration]",
+        "release needs",
+    ),
+    "an included template with no local stand-in": (
+        "  - template: Jobs/SAST.gitlab-ci.yml\n",
+        "  - template: Jobs/SAST.gitlab-ci.yml\n"
+        "  - template: Jobs/Dependency-Scanning.gitlab-ci.yml\n",
+        "has no stand-in",
+    ),
     "two releases may run at once": (
         "  resource_group: release\n",
         "",
@@ -103,7 +138,7 @@ BROKEN = {
     "build skipped on tags while unit needs it": (
         "  needs: []\n  variables:\n    # Unprivileged",
         "  needs: []\n  rules:\n    - if: $CI_COMMIT_BRANCH\n  variables:\n    # Unprivileged",
-        "build is when:never, but its needed by unit",
+        "build is when:never, but its needed by",
     ),
     "needs a job that does not exist": (
         "needs: [build, unit]",
@@ -112,8 +147,8 @@ BROKEN = {
     ),
     "a stage that is not declared": ("  - integration\n  - release", "  - release", "integration"),
     "release not waiting for the integration tests": (
-        "needs: [lint, build, unit, integration]",
-        "needs: [lint, build, unit]",
+        "needs: [lint, build, pip-audit, unit, integration]",
+        "needs: [lint, build, pip-audit, unit]",
         "release needs",
     ),
     "a job running tests inline": (

@@ -37,22 +37,27 @@ from typing import Any
 from ruamel.yaml import YAML
 
 DEFAULT_BRANCH = "main"
-TESTS = {"lint", "build", "unit", "integration"}
+TESTS = {"lint", "build", "pip-audit", "unit", "integration"}
+# GitLab's scanner templates: branch and merge request pipelines, never tags.
+SCANNERS = {"semgrep-sast", "secret_detection", "container_scanning"}
+# What gitlab-ci-local reads instead of GitLab's templates (it cannot fetch them).
+TEMPLATE_STAND_INS = Path(__file__).resolve().parent / "gitlab-templates"
 PROTECTED = {"CI_COMMIT_REF_PROTECTED": "true"}
 UNPROTECTED = {"CI_COMMIT_REF_PROTECTED": "false"}
+BRANCH = TESTS | SCANNERS
 SCENARIOS: list[tuple[str, dict[str, str], list[str], set[str]]] = [
     # (name, variables, variables to unset, jobs expected to run)
-    ("feature branch", {"CI_COMMIT_BRANCH": "feature/search-box", **UNPROTECTED}, [], TESTS),
+    ("feature branch", {"CI_COMMIT_BRANCH": "feature/search-box", **UNPROTECTED}, [], BRANCH),
     (
         "merge request",
         {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7", **UNPROTECTED},
         ["CI_COMMIT_BRANCH"],
-        TESTS,
+        BRANCH,
     ),
-    ("default branch", {"CI_COMMIT_BRANCH": DEFAULT_BRANCH, **PROTECTED}, [], TESTS | {"release"}),
+    ("default branch", {"CI_COMMIT_BRANCH": DEFAULT_BRANCH, **PROTECTED}, [], BRANCH | {"release"}),
     ("tag", {"CI_COMMIT_TAG": "v1.4.0", **PROTECTED}, ["CI_COMMIT_BRANCH"], TESTS | {"release"}),
     # What must not release: an unprotected ref, a tag that is not a version vX.Y.Z.
-    ("unprotected default branch", {"CI_COMMIT_BRANCH": DEFAULT_BRANCH, **UNPROTECTED}, [], TESTS),
+    ("unprotected default branch", {"CI_COMMIT_BRANCH": DEFAULT_BRANCH, **UNPROTECTED}, [], BRANCH),
     ("unprotected tag", {"CI_COMMIT_TAG": "v1.4.0", **UNPROTECTED}, ["CI_COMMIT_BRANCH"], TESTS),
     *[
         (f"{kind} tag", {"CI_COMMIT_TAG": tag, **PROTECTED}, ["CI_COMMIT_BRANCH"], TESTS)
@@ -63,7 +68,7 @@ SCENARIOS: list[tuple[str, dict[str, str], list[str], set[str]]] = [
         )
     ],
 ]
-RELEASE_NEEDS = {"lint", "unit", "integration"}
+RELEASE_NEEDS = {"lint", "pip-audit", "unit", "integration"}
 NOT_JOBS = {
     "stages", "variables", "default", "workflow", "include", "image", "services",
     "cache", "before_script", "after_script",
@@ -81,13 +86,29 @@ def gitlab_ci_local() -> str:
     return found
 
 
+def with_template_stand_ins(text: str, into: Path) -> str:
+    """Point each `include: template:` at its stand-in, copied next to the pipeline."""
+
+    def local(match: re.Match[str]) -> str:
+        name = Path(match.group(2)).name
+        stand_in = TEMPLATE_STAND_INS / name
+        if not stand_in.is_file():
+            raise Broken(f"include: template {match.group(2)} has no stand-in in {stand_in.parent}")
+        (into / "gitlab-templates").mkdir(exist_ok=True)
+        shutil.copy(stand_in, into / "gitlab-templates" / name)
+        return f"{match.group(1)}local: gitlab-templates/{name}"
+
+    return re.sub(r"^(\s*-\s*)template:\s*(\S+)\s*$", local, text, flags=re.M)
+
+
 def scratch_repo(ci_file: Path, into: Path) -> Path:
-    """A git repository on the default branch holding only the pipeline file."""
-    shutil.copy(ci_file, into / ".gitlab-ci.yml")
+    """A git repository on the default branch holding only the pipeline file (and the
+    stand-ins for GitLab's templates it includes)."""
+    (into / ".gitlab-ci.yml").write_text(with_template_stand_ins(ci_file.read_text(), into))
     git = ["git", "-C", str(into), "-c", "user.name=ci", "-c", "user.email=ci@localhost"]
     for args in (
         ["init", "--quiet", f"--initial-branch={DEFAULT_BRANCH}"],
-        ["add", ".gitlab-ci.yml"],
+        ["add", "."],
         ["commit", "--quiet", "--message", "pipeline under test"],
         # Read for CI_PROJECT_PATH and the default branch; nothing is fetched.
         ["remote", "add", "origin", "git@gitlab.example.com:group/weather.git"],
@@ -242,6 +263,12 @@ def check_wiring(pipeline: dict[str, Any]) -> list[str]:
             problems.append(f"{name}: runs {image_name(job)!r}, not the built {BUILT_IMAGE}")
         problems += gets_the_digest(name, job)
         report.append(f"{name}: runs {image_name(job)}")
+    scanning = pipeline.get("container_scanning", {})
+    scanned = str(scanning.get("variables", {}).get("CS_IMAGE", ""))
+    if scanned != BUILT_IMAGE:
+        problems.append(f"container_scanning: scans {scanned!r}, not the built {BUILT_IMAGE}")
+    problems += gets_the_digest("container_scanning", scanning)
+    report.append(f"container_scanning: scans {scanned}")
     release = pipeline.get("release", {})
     problems += gets_the_digest("release", release)
     source = str(release.get("variables", {}).get("SOURCE_IMAGE", ""))
