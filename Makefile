@@ -74,7 +74,9 @@ format: $(INSTALLED) ## Apply ruff's fixes and formatting
 # `make lock` and `make lock-pipeline` (LOCKING=1), which install pip-compile first, so
 # no other target ever re-pins behind your back. A lock is redone when its .in, or a
 # lock that .in reads as constraints (-c), is newer: touch the .in to force one.
-PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe
+# --generate-hashes: every pin carries the hashes of its files, and pip installs
+# nothing else (install and the Dockerfile use --require-hashes).
+PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe --generate-hashes
 
 ifdef LOCKING
 requirements/%.txt: requirements/%.in

@@ -45,6 +45,14 @@ BROKEN = {
         replace("Dockerfile", "USER ${APP_UID}:${APP_UID}", "USER weather"),
         "DL3066",
     ),
+    "base image by tag only": (
+        replace("Dockerfile", "python:3.13-slim@sha256:", "python:3.13-slim#sha256:"),
+        "not registry/name[:tag]@sha256:<digest>",
+    ),
+    "base image by short name": (
+        replace("Dockerfile", "=docker.io/library/python:3.13-slim@", "=python:3.13-slim@"),
+        "not registry/name[:tag]@sha256:<digest>",
+    ),
     "unknown GitLab keyword": (
         replace(
             ".gitlab-ci.yml", "  script:\n    - scripts/ci/test-in-image unit", "  scripts: []"
