@@ -60,7 +60,7 @@ BROKEN = {
         ".gitlab-ci.yml",
     ),
     "misspelt compose key": (
-        replace("compose.yaml", 'healthcheck:\n      test: ["CMD", "pg_isready"', "healthchek:"),
+        replace("compose.yaml", 'healthcheck:\n      test: ["CMD", "bao"', "healthchek:"),
         "compose.yaml",
     ),
     "depends_on an undefined service": (
@@ -78,6 +78,22 @@ BROKEN = {
     "the web app handed the OpenWeather key": (
         replace("compose.yaml", "VAULT_ROLE_ID: weather-web\n", "OPENWEATHER_API_KEY: x\n"),
         "web: gets OPENWEATHER_API_KEY",
+    ),
+    "db healthcheck on the unix socket": (
+        replace("compose.yaml", '"pg_isready", "--host=127.0.0.1", ', '"pg_isready", '),
+        "db: pg_isready without --host",
+    ),
+    "healthcheck argument with a space": (
+        replace(
+            "compose.yaml",
+            "__import__('urllib.request').request",
+            "import urllib.request; urllib.request",
+        ),
+        "fake-upstream: healthcheck argument",
+    ),
+    "bind mount without an SELinux label": (
+        replace("compose.yaml", "vault-init.sh:ro,z", "vault-init.sh:ro"),
+        "vault-init: bind mount",
     ),
     "OpenBao image drifts from the tested version": (
         replace(".gitlab-ci.yml", "openbao/openbao:2.", "openbao/openbao:1."),
