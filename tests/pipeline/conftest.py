@@ -15,6 +15,8 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -47,6 +49,7 @@ TOOLS = (
     "podman",
     "buildah",
     "skopeo",
+    "docker-registry",
     "bao",
     "git",
     "rsync",
@@ -153,18 +156,86 @@ def podman_storage(tools: None) -> Iterator[Path]:
         shutil.rmtree(root)
 
 
-def build(context: Path, tag: str, args: list[str]) -> subprocess.CompletedProcess[str]:
-    """Build with the pipeline's own script (GitLab's build job), minus the push."""
+@pytest.fixture(scope="session")
+def registry(podman_storage: Path) -> Iterator[str]:
+    """A real container registry (CNCF Distribution) on loopback, plain HTTP, for this
+    run only: what GitLab's container registry is to the jobs. Returns host:port."""
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    root = podman_storage / "registry"
+    root.mkdir()
+    (root / "config.yml").write_text(
+        "version: 0.1\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {root}/data\n"
+        f"http:\n  addr: {address}\n"
+        "log:\n  level: warn\n"
+    )
+    # buildah, skopeo and podman speak plain HTTP to it, and to nothing else. podman
+    # reads CONTAINERS_REGISTRIES_CONF; this skopeo and buildah only their flag, so
+    # wrappers first on PATH add it (the scripts under test stay as GitLab runs them).
+    conf = root / "registries.conf"
+    conf.write_text(f'[[registry]]\nlocation = "{address}"\ninsecure = true\n')
+    wrappers = root / "bin"
+    wrappers.mkdir()
+    for tool in ("skopeo", "buildah"):
+        real = shutil.which(tool)
+        (wrappers / tool).write_text(f'#!/bin/sh\nexec {real} --registries-conf {conf} "$@"\n')
+        (wrappers / tool).chmod(0o755)
+    saved_path = os.environ["PATH"]
+    os.environ["PATH"] = f"{wrappers}:{saved_path}"
+    os.environ["CONTAINERS_REGISTRIES_CONF"] = str(conf)
+    with (root / "registry.log").open("w") as log:
+        server = subprocess.Popen(
+            ["docker-registry", "serve", str(root / "config.yml")], stdout=log, stderr=log
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://{address}/v2/", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None, (root / "registry.log").read_text()
+                assert time.monotonic() < deadline, "the registry did not start"
+                time.sleep(0.2)
+        yield address
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        del os.environ["CONTAINERS_REGISTRIES_CONF"]
+        os.environ["PATH"] = saved_path
+
+
+def build(context: Path, tag: str, args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """Build with the pipeline's own script (GitLab's build job); no push unless asked."""
     return run(
-        [SCRIPTS / "build-image", *args], env={"IMAGE": tag, "CONTEXT": str(context)}, timeout=900
+        [SCRIPTS / "build-image", *args],
+        env={"IMAGE": tag, "CONTEXT": str(context), **env},
+        timeout=900,
     )
 
 
 @pytest.fixture(scope="session")
-def image(build_context: Path, build_args: list[str]) -> str:
-    tag = f"{REPOSITORY}:{secrets.token_hex(6)}"
-    build(build_context, tag, build_args)
-    return tag
+def pushed_build(
+    build_context: Path, build_args: list[str], registry: str, tmp_path_factory
+) -> dict[str, str]:
+    """The build job as GitLab runs it: build, push, the digest in a dotenv report."""
+    tag = f"{registry}/weather-ci:{secrets.token_hex(6)}"
+    dotenv = tmp_path_factory.mktemp("build") / "build.env"
+    log = build(build_context, tag, build_args, PUSH="1", DOTENV=str(dotenv)).stdout
+    (line,) = dotenv.read_text().splitlines()
+    name, digest = line.split("=", 1)
+    assert name == "IMAGE_DIGEST", line
+    return {"tag": tag, "digest": digest, "dotenv": line, "log": log}
+
+
+@pytest.fixture(scope="session")
+def image(pushed_build: dict[str, str]) -> str:
+    """What the test jobs run: the pushed image by its digest ($CI_REGISTRY_IMAGE@$IMAGE_DIGEST),
+    pulled from the registry as a runner pulls it."""
+    reference = f"{pushed_build['tag'].rsplit(':', 1)[0]}@{pushed_build['digest']}"
+    podman("pull", "--quiet", reference, timeout=900)
+    return reference
 
 
 @pytest.fixture(scope="session")

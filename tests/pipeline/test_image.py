@@ -4,8 +4,8 @@ This is the GitLab pipeline's path, on this machine: build-image builds it; the
 unit and integration suites run inside it with test-in-image (the two test jobs);
 the container serves on the host network against OpenBao seeded by vault-init.sh,
 this machine's Postgres and the fake upstream, the way the compose stack wires it;
-release-image promotes it. Then the saved image is searched for what must never be
-in it.
+release-image promotes it (tests/pipeline/test_release.py). Then the saved image
+is searched for what must never be in it.
 """
 
 from __future__ import annotations
@@ -111,6 +111,15 @@ def test_image_runs_as_numeric_non_root_with_exec_form_healthcheck(image):
     names = {entry.split("=", 1)[0] for entry in config["Env"]}
     # The throwaway key collectstatic needed at build time did not persist.
     assert "DJANGO_SECRET_KEY" not in names
+
+
+def test_the_jobs_run_the_digest_the_build_pushed(pushed_build, image):
+    in_registry = run(
+        ["skopeo", "inspect", "--format", "{{.Digest}}", f"docker://{pushed_build['tag']}"]
+    ).stdout.strip()
+    assert pushed_build["dotenv"] == f"IMAGE_DIGEST={in_registry}"
+    assert image.endswith(f"@{in_registry}")
+    assert image in inspect("image", image)["RepoDigests"]
 
 
 def test_a_code_only_change_reuses_the_dependency_layer(build_context, build_args, tmp_path):
@@ -273,32 +282,3 @@ def test_a_broken_dockerignore_is_caught_by_the_same_search(
     saved = read_saved_image(tmp_path / "i.tar")
     assert saved.find(planted_key.encode()), "a broken .dockerignore leaked nothing?"
     assert "/app/weather/.env" in saved.paths()
-
-
-# --- release ----------------------------------------------------------------------------
-
-
-def test_release_retags_the_tested_image_without_rebuilding(image):
-    repo = image.rsplit(":", 1)[0]
-    source_id = inspect("image", image)["Id"]
-    base = {
-        "SOURCE_IMAGE": f"containers-storage:{image}",
-        "TARGET_REPO": f"containers-storage:{repo}",
-    }
-    release = SCRIPTS / "release-image"
-    refused = run(
-        [release],
-        env={**base, "CI_COMMIT_BRANCH": "feature/x", "CI_DEFAULT_BRANCH": "main"},
-        check=False,
-    )
-    assert refused.returncode != 0
-    assert "only tags and the default branch" in refused.stderr
-    tag = f"v0.{secrets.randbelow(10**6)}"
-    try:
-        run([release], env={**base, "CI_COMMIT_TAG": tag})
-        for name in (tag, "latest"):
-            assert inspect("image", f"{repo}:{name}")["Id"] == source_id
-        run([release], env={**base, "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"})
-        assert inspect("image", f"{repo}:latest")["Id"] == source_id
-    finally:
-        podman("untag", image, f"{repo}:{tag}", f"{repo}:latest", check=False)

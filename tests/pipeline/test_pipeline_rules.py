@@ -23,33 +23,132 @@ def check(directory: Path) -> tuple[int, str]:
 def test_pipeline_runs_the_expected_jobs_per_ref_and_only_project_commands():
     code, text = check(ROOT)
     assert code == 0, text
-    assert "feature branch: build, integration, lint, unit\n" in text
-    assert "merge request: build, integration, lint, unit\n" in text
-    assert "default branch: build, integration, lint, release, unit\n" in text
-    assert "tag: build, integration, lint, release, unit\n" in text
+    scanned = "container_scanning, integration, lint, pip-audit, secret_detection, semgrep-sast"
+    assert f"rules: feature branch: build, {scanned}, unit\n" in text
+    assert f"rules: merge request: build, {scanned}, unit\n" in text
+    assert (
+        "rules: default branch: build, container_scanning, integration, lint, pip-audit,"
+        " release, secret_detection, semgrep-sast, unit\n"
+    ) in text
+    assert f"rules: unprotected default branch: build, {scanned}, unit\n" in text
+    # GitLab's scanner templates skip tags; an untested tag builds and tests its own.
+    assert "rules: tag: build, integration, lint, pip-audit, release, unit\n" in text
+    for ref in ("unprotected tag", "non-version tag", "partial version tag"):
+        assert f"rules: {ref}: build, integration, lint, pip-audit, unit\n" in text
+    assert "pipeline wiring: release: resource_group release" in text
+    assert "pipeline wiring: unit: runs $CI_REGISTRY_IMAGE@$IMAGE_DIGEST" in text
+    assert "pipeline wiring: integration: runs $CI_REGISTRY_IMAGE@$IMAGE_DIGEST" in text
+    assert "pipeline wiring: build: pushes and reports IMAGE_DIGEST in build.env" in text
+    assert "pipeline wiring: container_scanning: scans $CI_REGISTRY_IMAGE@$IMAGE_DIGEST" in text
 
 
 BROKEN = {
     "release without rules runs on every branch": (
-        "  rules:\n    - if: $CI_COMMIT_TAG\n    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n",
+        "  rules:\n"
+        '    - if: $CI_COMMIT_REF_PROTECTED != "true"\n      when: never\n'
+        "    - if: $CI_COMMIT_TAG =~ /^v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$/\n"
+        "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n",
         "",
         "feature branch: runs",
     ),
     "release only on tags": (
-        "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n  # Half",
-        "  # Half",
+        "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n  # One release",
+        "  # One release",
         "default branch: runs",
+    ),
+    "release from an unprotected ref": (
+        '    - if: $CI_COMMIT_REF_PROTECTED != "true"\n      when: never\n',
+        "",
+        "unprotected default branch: runs",
+    ),
+    "any tag releases, not only vX.Y.Z": (
+        "    - if: $CI_COMMIT_TAG =~ /^v(0|",
+        "    - if: $CI_COMMIT_TAG\n    - if: $CI_COMMIT_TAG =~ /^v(0|",
+        "non-version tag: runs",
+    ),
+    "a version pattern that lets suffixes through": (
+        "(0|[1-9][0-9]*)$/",
+        "(0|[1-9][0-9]*)/",
+        "suffixed version tag: runs",
+    ),
+    "unit running a tag instead of the built digest": (
+        "  image: $CI_REGISTRY_IMAGE@$IMAGE_DIGEST\n  needs: [build]\n",
+        "  image: $CI_REGISTRY_IMAGE:$CI_COMMIT_SHA\n  needs: [build]\n",
+        "unit: runs '$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA', not the built",
+    ),
+    "unit running a stock Python image": (
+        "  image: $CI_REGISTRY_IMAGE@$IMAGE_DIGEST\n  needs: [build]\n",
+        "  image: python:3.13-slim\n  needs: [build]\n",
+        "unit: runs 'python:3.13-slim'",
+    ),
+    "integration without the build's digest": (
+        "needs: [build, unit]",
+        "needs: [unit]",
+        "integration: does not need build's artifacts",
+    ),
+    "build not pushing": ("- PUSH=1 DOTENV=", "- DOTENV=", "build: does not push"),
+    "the digest not passed on": (
+        "      dotenv: build.env\n",
+        "      junit: build.xml\n",
+        "build: the digest file is not its dotenv report",
+    ),
+    "release rebuilding instead of copying": (
+        "    - scripts/ci/release-image\n",
+        "    - PUSH=1 scripts/ci/build-image\n",
+        "release: builds instead of copying the tested image",
+    ),
+    "release copying a tag, not the tested digest": (
+        "SOURCE_IMAGE: docker://$CI_REGISTRY_IMAGE@$IMAGE_DIGEST",
+        "SOURCE_IMAGE: docker://$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA",
+        "release: copies 'docker://$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA'",
+    ),
+    "no `test` stage for GitLab's scanner templates": (
+        "  - build\n"
+        "  # The scanners' stage (the templates put their jobs in `test`), and pip-audit.\n"
+        "  - test\n",
+        "  - build\n",
+        "stage:test not found",
+    ),
+    "container scanning a tag, not the built digest": (
+        "    CS_IMAGE: $CI_REGISTRY_IMAGE@$IMAGE_DIGEST",
+        "    CS_IMAGE: $CI_REGISTRY_IMAGE:$CI_COMMIT_SHA",
+        "container_scanning: scans '$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA'",
+    ),
+    "container scanning without build's report": (
+        "  dependencies: [build]\n",
+        "  dependencies: []\n",
+        "container_scanning: its dependencies leave out build",
+    ),
+    "release not waiting for the dependency audit": (
+        "needs: [lint, build, pip-audit, unit, integration]",
+        "needs: [lint, build, unit, integration]",
+        "release needs",
+    ),
+    "an included template with no local stand-in": (
+        "  - template: Jobs/SAST.gitlab-ci.yml\n",
+        "  - template: Jobs/SAST.gitlab-ci.yml\n"
+        "  - template: Jobs/Dependency-Scanning.gitlab-ci.yml\n",
+        "has no stand-in",
+    ),
+    "two releases may run at once": (
+        "  resource_group: release\n",
+        "",
+        "resource_group",
     ),
     "build skipped on tags while unit needs it": (
         "  needs: []\n  variables:\n    # Unprivileged",
         "  needs: []\n  rules:\n    - if: $CI_COMMIT_BRANCH\n  variables:\n    # Unprivileged",
-        "build is when:never, but its needed by unit",
+        "build is when:never, but its needed by",
     ),
-    "needs a job that does not exist": ("needs: [unit]", "needs: [unit-tests]", "unit-tests"),
+    "needs a job that does not exist": (
+        "needs: [build, unit]",
+        "needs: [build, unit-tests]",
+        "unit-tests",
+    ),
     "a stage that is not declared": ("  - integration\n  - release", "  - release", "integration"),
     "release not waiting for the integration tests": (
-        "needs: [lint, build, unit, integration]",
-        "needs: [lint, build, unit]",
+        "needs: [lint, build, pip-audit, unit, integration]",
+        "needs: [lint, build, pip-audit, unit]",
         "release needs",
     ),
     "a job running tests inline": (

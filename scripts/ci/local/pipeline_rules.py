@@ -6,8 +6,13 @@
    under the same conditions, every stage is declared) and lists the jobs that a
    feature branch, a merge request, the default branch and a tag would run. Only
    the default branch and tags may release; every pipeline lints, builds and tests.
-2. `release` needs every job that tests the image, so nothing untested is promoted.
-3. Every job's `script:` runs a `make` target or a script from this repository (no
+   Only a protected default branch and protected version tags vX.Y.Z release.
+2. `release` needs every job that tests the image, so nothing untested is promoted,
+   and runs in the `release` resource group, one at a time.
+3. The image is handed on by digest: build pushes and reports IMAGE_DIGEST (dotenv),
+   unit and integration run $CI_REGISTRY_IMAGE@$IMAGE_DIGEST, release copies that
+   digest and never builds.
+4. Every job's `script:` runs a `make` target or a script from this repository (no
    inline test commands that .ci/run would not run), and each one is exercised by
    .ci/run: a make target that .ci/run reaches, or a script the pipeline tests run.
 
@@ -32,20 +37,38 @@ from typing import Any
 from ruamel.yaml import YAML
 
 DEFAULT_BRANCH = "main"
-TESTS = {"lint", "build", "unit", "integration"}
+TESTS = {"lint", "build", "pip-audit", "unit", "integration"}
+# GitLab's scanner templates: branch and merge request pipelines, never tags.
+SCANNERS = {"semgrep-sast", "secret_detection", "container_scanning"}
+# What gitlab-ci-local reads instead of GitLab's templates (it cannot fetch them).
+TEMPLATE_STAND_INS = Path(__file__).resolve().parent / "gitlab-templates"
+PROTECTED = {"CI_COMMIT_REF_PROTECTED": "true"}
+UNPROTECTED = {"CI_COMMIT_REF_PROTECTED": "false"}
+BRANCH = TESTS | SCANNERS
 SCENARIOS: list[tuple[str, dict[str, str], list[str], set[str]]] = [
     # (name, variables, variables to unset, jobs expected to run)
-    ("feature branch", {"CI_COMMIT_BRANCH": "feature/search-box"}, [], TESTS),
+    ("feature branch", {"CI_COMMIT_BRANCH": "feature/search-box", **UNPROTECTED}, [], BRANCH),
     (
         "merge request",
-        {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7"},
+        {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7", **UNPROTECTED},
         ["CI_COMMIT_BRANCH"],
-        TESTS,
+        BRANCH,
     ),
-    ("default branch", {"CI_COMMIT_BRANCH": DEFAULT_BRANCH}, [], TESTS | {"release"}),
-    ("tag", {"CI_COMMIT_TAG": "v1.4.0"}, ["CI_COMMIT_BRANCH"], TESTS | {"release"}),
+    ("default branch", {"CI_COMMIT_BRANCH": DEFAULT_BRANCH, **PROTECTED}, [], BRANCH | {"release"}),
+    ("tag", {"CI_COMMIT_TAG": "v1.4.0", **PROTECTED}, ["CI_COMMIT_BRANCH"], TESTS | {"release"}),
+    # What must not release: an unprotected ref, a tag that is not a version vX.Y.Z.
+    ("unprotected default branch", {"CI_COMMIT_BRANCH": DEFAULT_BRANCH, **UNPROTECTED}, [], BRANCH),
+    ("unprotected tag", {"CI_COMMIT_TAG": "v1.4.0", **UNPROTECTED}, ["CI_COMMIT_BRANCH"], TESTS),
+    *[
+        (f"{kind} tag", {"CI_COMMIT_TAG": tag, **PROTECTED}, ["CI_COMMIT_BRANCH"], TESTS)
+        for kind, tag in (
+            ("non-version", "test-foo"),
+            ("partial version", "v1.4"),
+            ("suffixed version", "v1.4.0-rc1"),
+        )
+    ],
 ]
-RELEASE_NEEDS = {"lint", "unit", "integration"}
+RELEASE_NEEDS = {"lint", "pip-audit", "unit", "integration"}
 NOT_JOBS = {
     "stages", "variables", "default", "workflow", "include", "image", "services",
     "cache", "before_script", "after_script",
@@ -63,13 +86,29 @@ def gitlab_ci_local() -> str:
     return found
 
 
+def with_template_stand_ins(text: str, into: Path) -> str:
+    """Point each `include: template:` at its stand-in, copied next to the pipeline."""
+
+    def local(match: re.Match[str]) -> str:
+        name = Path(match.group(2)).name
+        stand_in = TEMPLATE_STAND_INS / name
+        if not stand_in.is_file():
+            raise Broken(f"include: template {match.group(2)} has no stand-in in {stand_in.parent}")
+        (into / "gitlab-templates").mkdir(exist_ok=True)
+        shutil.copy(stand_in, into / "gitlab-templates" / name)
+        return f"{match.group(1)}local: gitlab-templates/{name}"
+
+    return re.sub(r"^(\s*-\s*)template:\s*(\S+)\s*$", local, text, flags=re.M)
+
+
 def scratch_repo(ci_file: Path, into: Path) -> Path:
-    """A git repository on the default branch holding only the pipeline file."""
-    shutil.copy(ci_file, into / ".gitlab-ci.yml")
+    """A git repository on the default branch holding only the pipeline file (and the
+    stand-ins for GitLab's templates it includes)."""
+    (into / ".gitlab-ci.yml").write_text(with_template_stand_ins(ci_file.read_text(), into))
     git = ["git", "-C", str(into), "-c", "user.name=ci", "-c", "user.email=ci@localhost"]
     for args in (
         ["init", "--quiet", f"--initial-branch={DEFAULT_BRANCH}"],
-        ["add", ".gitlab-ci.yml"],
+        ["add", "."],
         ["commit", "--quiet", "--message", "pipeline under test"],
         # Read for CI_PROJECT_PATH and the default branch; nothing is fetched.
         ["remote", "add", "origin", "git@gitlab.example.com:group/weather.git"],
@@ -174,13 +213,90 @@ def check_job_commands(root: Path, pipeline: dict[str, Any]) -> list[str]:
     return report
 
 
+BUILT_IMAGE = "$CI_REGISTRY_IMAGE@$IMAGE_DIGEST"
+# The jobs that run the image the build job pushed, and must run exactly that.
+RUN_THE_BUILD = ("unit", "integration")
+BUILDS = re.compile(r"\b(build-image|buildah|kaniko|docker\s+build|podman\s+build)\b")
+
+
+def image_name(job: dict[str, Any]) -> str:
+    image = job.get("image", "")
+    return str(image.get("name", "") if isinstance(image, dict) else image)
+
+
+def gets_the_digest(name: str, job: dict[str, Any]) -> list[str]:
+    """The job receives build's dotenv report: it needs build, with its artifacts."""
+    needs = [n if isinstance(n, dict) else {"job": n} for n in job.get("needs", [])]
+    build = [n for n in needs if n["job"] == "build"]
+    if not build or build[0].get("artifacts") is False:
+        return [f"{name}: does not need build's artifacts, so it has no IMAGE_DIGEST"]
+    if "dependencies" in job and "build" not in job["dependencies"]:
+        return [f"{name}: its dependencies leave out build, so it has no IMAGE_DIGEST"]
+    return []
+
+
+def commands(job: dict[str, Any]) -> list[str]:
+    return [str(line) for key in ("before_script", "script") for line in job.get(key, [])]
+
+
+def check_wiring(pipeline: dict[str, Any]) -> list[str]:
+    """What gitlab-ci-local does not judge: how the jobs hand the image on.
+
+    build pushes and records the digest in a dotenv report; unit and integration
+    run that digest; release copies that digest and builds nothing.
+    """
+    problems, report = [], []
+    build = pipeline.get("build", {})
+    pushes = [
+        line for line in commands(build) if "scripts/ci/build-image" in line and "PUSH=1" in line
+    ]
+    dotenv = build.get("artifacts", {}).get("reports", {}).get("dotenv")
+    if not pushes:
+        problems.append("build: does not push (no `PUSH=1 ... scripts/ci/build-image`)")
+    elif not dotenv or f"DOTENV={dotenv} " not in pushes[0]:
+        problems.append(f"build: the digest file is not its dotenv report ({dotenv})")
+    else:
+        report.append(f"build: pushes and reports IMAGE_DIGEST in {dotenv}")
+    for name in RUN_THE_BUILD:
+        job = pipeline.get(name, {})
+        if image_name(job) != BUILT_IMAGE:
+            problems.append(f"{name}: runs {image_name(job)!r}, not the built {BUILT_IMAGE}")
+        problems += gets_the_digest(name, job)
+        report.append(f"{name}: runs {image_name(job)}")
+    scanning = pipeline.get("container_scanning", {})
+    scanned = str(scanning.get("variables", {}).get("CS_IMAGE", ""))
+    if scanned != BUILT_IMAGE:
+        problems.append(f"container_scanning: scans {scanned!r}, not the built {BUILT_IMAGE}")
+    problems += gets_the_digest("container_scanning", scanning)
+    report.append(f"container_scanning: scans {scanned}")
+    release = pipeline.get("release", {})
+    problems += gets_the_digest("release", release)
+    source = str(release.get("variables", {}).get("SOURCE_IMAGE", ""))
+    if not source.endswith("@$IMAGE_DIGEST"):
+        problems.append(f"release: copies {source!r}, not the tested @$IMAGE_DIGEST")
+    if builds := [line for line in commands(release) if BUILDS.search(line)]:
+        problems.append(f"release: builds instead of copying the tested image: {builds}")
+    if not any("scripts/ci/release-image" in line for line in commands(release)):
+        problems.append("release: does not run scripts/ci/release-image")
+    report.append(f"release: copies {source}, builds nothing")
+    if release.get("resource_group") != "release":
+        problems.append("release: not in resource_group `release` (two releases could race)")
+    report.append("release: resource_group release")
+    if problems:
+        raise Broken("\n".join(problems))
+    return report
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parents[3]).resolve()
     ci_file = root / ".gitlab-ci.yml"
     try:
         # The quick check first: it needs no gitlab-ci-local.
-        for line in check_job_commands(root, YAML(typ="safe").load(ci_file)):
+        pipeline = YAML(typ="safe").load(ci_file)
+        for line in check_job_commands(root, pipeline):
             print(f"pipeline command: {line}")
+        for line in check_wiring(pipeline):
+            print(f"pipeline wiring: {line}")
         with tempfile.TemporaryDirectory(prefix="pipeline-rules-") as scratch:
             for line in check_scenarios(scratch_repo(ci_file, Path(scratch))):
                 print(f"pipeline rules: {line}")
