@@ -19,16 +19,14 @@ The API key travels as the ``appid`` query parameter (OpenWeather accepts it
 nowhere else), so request URLs are secrets: this module never puts a URL, or an
 exception that embeds one, into a message, a log line or an exception chain.
 
-An answer is read in bounded steps: at most ``max_bytes`` (decompressed), and all of
-it within the call's timeouts, however slowly the server sends it; JSON nested deeper
-than any real answer, or holding NaN or Infinity, is refused before it is parsed
-into the dataclasses.
+An answer is read in bounded steps (``reading.py``): at most ``max_bytes``
+(decompressed), all of it within the call's timeouts however slowly it is sent, and
+JSON no deeper than any real answer, without NaN or Infinity.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -38,6 +36,7 @@ import requests
 import urllib3
 from django.views.decorators.debug import sensitive_variables
 
+from weather.clients.reading import AnswerRefused, parse_json, read_capped
 from weather.clients.schema import (
     Conditions,
     Forecast,
@@ -146,65 +145,6 @@ def _raise_for(status: int, body: Any) -> None:
 _Parsed = TypeVar("_Parsed")
 # What the schema's parsers raise on an answer they cannot use.
 _PARSE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
-# Real answers nest five levels deep; json itself would recurse until RecursionError.
-_MAX_DEPTH = 16
-_CHUNK_BYTES = 64 * 1024
-
-
-def _read_capped(response: requests.Response, *, max_bytes: int, finish_by: float) -> bytes:
-    """The body, read in steps that each wait at most until ``finish_by``; raise past
-    ``max_bytes`` (decompressed) or past the time, whichever comes first."""
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise UpstreamUnavailable(f"OpenWeather's answer is larger than {max_bytes} bytes")
-    raw = response.raw
-    sock = getattr(getattr(raw, "connection", None), "sock", None)
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        remaining = finish_by - time.monotonic()
-        if remaining <= 0:
-            raise UpstreamUnavailable("OpenWeather's answer did not arrive in time")
-        if sock is not None:
-            # Each read waits only for what is left of the whole answer's time.
-            sock.settimeout(remaining)
-        chunk = raw.read1(_CHUNK_BYTES, decode_content=True)
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > max_bytes:
-            raise UpstreamUnavailable(f"OpenWeather's answer is larger than {max_bytes} bytes")
-        chunks.append(chunk)
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a number JSON answers may hold")
-
-
-def _json(content: bytes) -> Any:
-    """The parsed answer, or None when it is not JSON, too deep, or holds NaN/Infinity."""
-    try:
-        body = json.loads(content, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
-        return None
-    return body if _nesting_within(body, _MAX_DEPTH) else None
-
-
-def _nesting_within(value: Any, limit: int) -> bool:
-    """Whether lists and dicts in ``value`` nest at most ``limit`` deep (no recursion)."""
-    pending = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > limit:
-            return False
-        pending.extend((child, depth + 1) for child in children)
-    return True
 
 
 def _parse(parser: Callable[[Any], _Parsed], body: Any, what: str) -> _Parsed:
@@ -360,7 +300,9 @@ class OpenWeatherClient:
                 self.base_url + path, params=query, timeout=timeout, stream=True
             )
             with response:
-                content = _read_capped(response, max_bytes=self.max_bytes, finish_by=finish_by)
+                content = read_capped(response, max_bytes=self.max_bytes, finish_by=finish_by)
+        except AnswerRefused as exc:
+            raise UpstreamUnavailable(str(exc)) from None
         except requests.Timeout:
             # `from None`, not `from exc`: requests' messages embed the URL, and the
             # URL carries the key; the chain would print it in any traceback.
@@ -375,7 +317,7 @@ class OpenWeatherClient:
         # An answer that repeats the key (an error echoing the request, a broken proxy)
         # must not carry it into a page, a stored payload or a log line.
         content = content.replace(api_key.reveal().encode(), MASK.encode())
-        body = _json(content)
+        body = parse_json(content)
         _raise_for(
             _status_of(body, response.status_code) if response.ok else response.status_code, body
         )
