@@ -7,13 +7,15 @@ work a worker has already done (encoding a report, rendering its page part).
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
+K = TypeVar("K", bound=Hashable)
 
 
 class BoundedCache(Generic[V]):
@@ -66,3 +68,48 @@ class TimedValue(Generic[V]):
     def clear(self) -> None:
         with self._lock:
             self._value = None
+
+
+class PendingWrites(Generic[K]):
+    """Entries counted in memory and handed to ``write`` together, at most once every
+    ``every()`` seconds (0: at once), and when the process exits.
+
+    ``write`` gets the counts gathered since the last write and returns those it could
+    not store, which wait for the next one: statistics must never fail a request.
+    """
+
+    def __init__(
+        self, *, write: Callable[[Counter[K]], Counter[K]], every: Callable[[], float]
+    ) -> None:
+        self._write = write
+        self._every = every
+        self._pending: Counter[K] = Counter()
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+        atexit.register(self.flush)
+
+    def add(self, entry: K) -> None:
+        """Count ``entry`` once; write everything pending if the interval has passed."""
+        with self._lock:
+            self._pending[entry] += 1
+            if time.monotonic() - self._last < self._every():
+                return
+            self._last = time.monotonic()
+        self.flush()
+
+    def flush(self) -> None:
+        """Write everything pending now."""
+        with self._lock:
+            batch = self._pending
+            self._pending = Counter()
+        if not batch:
+            return
+        unwritten = self._write(batch)
+        if unwritten:
+            with self._lock:
+                self._pending.update(unwritten)
+
+    def discard(self) -> None:
+        """Drop everything pending without writing it (a test's fresh start)."""
+        with self._lock:
+            self._pending.clear()

@@ -10,56 +10,42 @@ that many seconds of counts; nothing a request is served from lives here.
 
 from __future__ import annotations
 
-import atexit
-import threading
-import time
 from collections import Counter
 
 from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import F, Model
 
-_lock = threading.Lock()
-_pending: Counter[tuple[type[Model], int]] = Counter()
-_last_flush = time.monotonic()
+from weather.caching import PendingWrites
+
+Row = tuple[type[Model], int]
+
+
+def _write(counts: Counter[Row]) -> Counter[Row]:
+    unwritten: Counter[Row] = Counter()
+    for (model, pk), count in counts.items():
+        try:
+            model._default_manager.filter(pk=pk).update(hit_count=F("hit_count") + count)
+        except DatabaseError:
+            unwritten[(model, pk)] = count
+    return unwritten
+
+
+_hits: PendingWrites[Row] = PendingWrites(
+    write=_write, every=lambda: settings.WEATHER_HIT_FLUSH_SECONDS
+)
 
 
 def record(model: type[Model], pk: int) -> None:
     """Count one cache hit on a row; flush if the interval has passed."""
-    global _last_flush
-    with _lock:
-        _pending[(model, pk)] += 1
-        due = time.monotonic() - _last_flush >= settings.WEATHER_HIT_FLUSH_SECONDS
-        if not due:
-            return
-        batch = dict(_pending)
-        _pending.clear()
-        _last_flush = time.monotonic()
-    _write(batch)
+    _hits.add((model, pk))
 
 
 def flush() -> None:
     """Write every pending count now."""
-    with _lock:
-        batch = dict(_pending)
-        _pending.clear()
-    _write(batch)
+    _hits.flush()
 
 
 def discard() -> None:
     """Drop every pending count without writing it (a test's fresh start)."""
-    with _lock:
-        _pending.clear()
-
-
-def _write(batch: dict[tuple[type[Model], int], int]) -> None:
-    for (model, pk), count in batch.items():
-        try:
-            model._default_manager.filter(pk=pk).update(hit_count=F("hit_count") + count)
-        except DatabaseError:
-            # Statistics must never fail a request that was served from the cache.
-            with _lock:
-                _pending[(model, pk)] += count
-
-
-atexit.register(lambda: flush() if _pending else None)
+    _hits.discard()

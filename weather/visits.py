@@ -9,11 +9,9 @@ cached view costs no write. Visitors are a keyed hash of their client address
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import hmac
-import threading
-import time
+from collections import Counter
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -21,14 +19,27 @@ from django.db import DatabaseError
 from django.db.models import Count
 from django.utils import timezone
 
+from weather.caching import PendingWrites
 from weather.models import Place, PlaceVisit
 
 # How far back "popular" looks.
 WINDOW_DAYS = 7
 
-_lock = threading.Lock()
-_pending: set[tuple[int, str, date]] = set()
-_last_flush = time.monotonic()
+Visit = tuple[int, str, date]  # place id, visitor, day
+
+
+def _write(visits: Counter[Visit]) -> Counter[Visit]:
+    rows = [PlaceVisit(place_id=place, visitor=who, day=day) for place, who, day in visits]
+    try:
+        PlaceVisit.objects.bulk_create(rows, ignore_conflicts=True)
+    except DatabaseError:
+        return visits  # popularity must never fail a request: they wait for the next flush
+    return Counter()
+
+
+_visits: PendingWrites[Visit] = PendingWrites(
+    write=_write, every=lambda: settings.WEATHER_HIT_FLUSH_SECONDS
+)
 
 
 def visitor_id(client: str) -> str:
@@ -39,30 +50,17 @@ def visitor_id(client: str) -> str:
 
 def record(*, place_id: int, client: str) -> None:
     """Note that ``client`` looked at the place today; flush if the interval has passed."""
-    global _last_flush
-    entry = (place_id, visitor_id(client), timezone.now().date())
-    with _lock:
-        _pending.add(entry)
-        if time.monotonic() - _last_flush < settings.WEATHER_HIT_FLUSH_SECONDS:
-            return
-        batch = set(_pending)
-        _pending.clear()
-        _last_flush = time.monotonic()
-    _write(batch)
+    _visits.add((place_id, visitor_id(client), timezone.now().date()))
 
 
 def flush() -> None:
     """Write every pending visit now."""
-    with _lock:
-        batch = set(_pending)
-        _pending.clear()
-    _write(batch)
+    _visits.flush()
 
 
 def discard() -> None:
     """Drop every pending visit without writing it (a test's fresh start)."""
-    with _lock:
-        _pending.clear()
+    _visits.discard()
 
 
 def most_visited(*, limit: int) -> list[Place]:
@@ -96,18 +94,3 @@ def purge_before(day: date) -> int:
     """Delete visits older than ``day``; return how many."""
     deleted, _ = PlaceVisit.objects.filter(day__lt=day).delete()
     return deleted
-
-
-def _write(batch: set[tuple[int, str, date]]) -> None:
-    if not batch:
-        return
-    rows = [PlaceVisit(place_id=place, visitor=who, day=day) for place, who, day in batch]
-    try:
-        PlaceVisit.objects.bulk_create(rows, ignore_conflicts=True)
-    except DatabaseError:
-        # Popularity must never fail a request; the visits wait for the next flush.
-        with _lock:
-            _pending.update(batch)
-
-
-atexit.register(lambda: flush() if _pending else None)
