@@ -51,6 +51,21 @@ def env_number(name: str, default: float, *, minimum: float = 0) -> float:
     return value
 
 
+def env_secret(name: str) -> str:
+    """``name``'s value, or the contents of the file ``name_FILE`` names: the convention
+    of the official database images, so a secret can come from a mounted file (compose
+    secrets, Kubernetes Secret volumes) and stay out of the environment."""
+    path = env_str(f"{name}_FILE")
+    if not path:
+        return env_str(name)
+    try:
+        return Path(path).read_text().strip()
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"{name}_FILE: cannot read {path!r} ({error.strerror})"
+        ) from None
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
@@ -59,11 +74,12 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 # Error reports (the DEBUG page included) with the API key masked: weather/redaction.py.
 DEFAULT_EXCEPTION_REPORTER = "weather.redaction.MaskingExceptionReporter"
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off (production). "
+            "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) is required when DJANGO_DEBUG "
+            "is off (production). "
             "Set it to a long random string, e.g. the output of "
             "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
         )
@@ -140,6 +156,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The password may come from a file instead of the URL (DATABASE_PASSWORD_FILE).
+if _database_password := env_secret("DATABASE_PASSWORD"):
+    DATABASES["default"]["PASSWORD"] = _database_password
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A new connection per request costs little for a local file, and a file that was
     # replaced or restored is seen at once rather than through a stale handle.

@@ -17,6 +17,8 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "weather.example.com",
 }
 
+SETTINGS = "from django.conf import settings"
+
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
@@ -34,7 +36,38 @@ def test_production_refuses_to_start_without_a_secret_key():
     env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
     result = manage("check", **env)
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY is required" in result.stderr
+    assert "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) is required" in result.stderr
+
+
+def test_the_secret_key_may_come_from_a_file(tmp_path):
+    key_file = tmp_path / "secret-key"
+    key_file.write_text(PRODUCTION["DJANGO_SECRET_KEY"] + "\n")
+    env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
+    result = manage(
+        "shell", "-c", f"{SETTINGS}; print(len(settings.SECRET_KEY))",
+        **env, DJANGO_SECRET_KEY_FILE=str(key_file),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == str(len(PRODUCTION["DJANGO_SECRET_KEY"]))
+
+
+def test_an_unreadable_secret_file_is_a_clear_configuration_error(tmp_path):
+    missing = tmp_path / "nowhere"
+    result = manage("check", **PRODUCTION, DATABASE_PASSWORD_FILE=str(missing))
+    assert result.returncode != 0
+    assert f"DATABASE_PASSWORD_FILE: cannot read '{missing}'" in result.stderr
+
+
+def test_the_database_password_may_come_from_a_file(tmp_path):
+    password_file = tmp_path / "db-password"
+    password_file.write_text("s3cret from a file\n")
+    result = manage(
+        "shell", "-c", f"{SETTINGS}; print(settings.DATABASES['default']['PASSWORD'])",
+        **PRODUCTION, DATABASE_URL="postgres://weather@db:5432/weather",
+        DATABASE_PASSWORD_FILE=str(password_file),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "s3cret from a file"
 
 
 def test_development_starts_without_a_secret_key():
