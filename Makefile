@@ -14,7 +14,7 @@ DEPLOY_CHECK_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=check-deploy-only-$$(head -
 
 # Every target that names a command rather than a file, in one place.
 .PHONY: help install run test unit integration e2e lighthouse lint format lock lock-pipeline \
-	migrate superuser clean bench lint-containers pipeline-check k8s-check lock-k8s
+	migrate superuser clean bench bench-slow-clients lint-containers pipeline-check k8s-check lock-k8s proxy-check
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -133,7 +133,7 @@ pipeline-check: lint-containers ## Prove the image, compose.yaml and .gitlab-ci.
 # the Kubernetes API schemas and linted with checkov (no cluster needed); the tools live
 # in a virtual environment of their own (requirements/k8s.in says why), and kubectl is
 # the one on PATH when there is one, else the pinned one from there. Then tests/fleet:
-# three gunicorn masters behind nginx (Debian's, scripts/k8s/install-nginx) on the
+# three gunicorn masters behind nginx (Debian's, scripts/install-nginx) on the
 # PostgreSQL of DATABASE_URL, or the machine's when that is not PostgreSQL.
 K8S_VENV := .venv-k8s
 K8S_INSTALLED := $(K8S_VENV)/.installed
@@ -146,8 +146,16 @@ $(K8S_INSTALLED): requirements/k8s.txt
 
 k8s-check: $(INSTALLED) $(K8S_INSTALLED) ## Check the Kubernetes overlays; prove a 3-instance fleet
 	KUBECTL="$(KUBECTL)" K8S_TOOLS="$(CURDIR)/$(K8S_VENV)/bin" \
-		NGINX="$$(WEATHER_CI_CACHE="$(WEATHER_CI_CACHE)" scripts/k8s/install-nginx)" \
+		$(NGINX_BINARY) \
 		$(BIN)/python -m pytest tests/k8s tests/fleet -p no:cacheprovider $(PYTEST_ARGS)
+
+# --- The compose stack's reverse proxy ----------------------------------------------------
+# tests/proxy: docker/nginx/weather.conf, as it is, in front of gunicorn as the image runs
+# it, with Debian's nginx (scripts/install-nginx): slow clients, large bodies, headers.
+NGINX_BINARY = NGINX="$$(WEATHER_CI_CACHE="$(WEATHER_CI_CACHE)" scripts/install-nginx)"
+
+proxy-check: $(INSTALLED) ## Prove the stack's nginx config in front of gunicorn (slow clients)
+	$(NGINX_BINARY) $(BIN)/python -m pytest tests/proxy -p no:cacheprovider $(PYTEST_ARGS)
 
 clean: ## Remove the virtual environment, caches and the local database
 	rm -rf $(VENV) $(K8S_VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal .coverage coverage.xml reports
@@ -155,3 +163,6 @@ clean: ## Remove the virtual environment, caches and the local database
 bench: $(INSTALLED) ## Benchmark the cached paths against the floor; writes bench/RESULTS.md
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-slow-clients: $(INSTALLED) ## /healthz with slow clients connected: gunicorn alone vs. behind nginx
+	$(NGINX_BINARY) $(BIN)/python bench/slow_clients.py

@@ -19,7 +19,8 @@
 #   VAULT_ADDR               the server
 #   VAULT_TOKEN              a token allowed to configure it
 #   OPENWEATHER_API_KEY      the key; if empty, DEMO_OPENWEATHER_KEY, which only the
-#                            bundled fake upstream accepts (compose's demo profile)
+#                            bundled fake upstream accepts (compose's default stack),
+#                            unless REQUIRE_KEY=1 (compose.production.yaml): then an error
 #   SECRET_ID_FILE           where to write the AppRole secret ID (required)
 #   SECRET_ID_TTL            how long that secret ID may log in (default 24h)
 #   BOUND_CIDRS              comma-separated CIDRs the secret ID and its tokens are
@@ -76,6 +77,8 @@ done
 if [ -n "${OPENWEATHER_API_KEY:-}" ]; then
     key=$OPENWEATHER_API_KEY
     echo "vault-init: writing OPENWEATHER_API_KEY to $mount/$path"
+elif [ "${REQUIRE_KEY:-0}" = 1 ]; then
+    fail "OPENWEATHER_API_KEY (or OPENWEATHER_API_KEY_FILE) is empty, and REQUIRE_KEY=1 asks for a real key"
 else
     key=${DEMO_OPENWEATHER_KEY:-demo-key}
     echo "vault-init: OPENWEATHER_API_KEY is empty; writing the demo key, which only the fake upstream accepts"

@@ -14,12 +14,20 @@
    answers on.
 5. Every bind mount is relabelled for SELinux (`:z`), or hosts that enforce it
    refuse the container access to the file.
+6. Only the reverse proxy is published for the app: `web` has no published port, so
+   every visitor goes through nginx (docker/nginx/weather.conf).
+7. The app believes X-Forwarded-* from the proxy alone: WEATHER_TRUSTED_PROXIES and
+   FORWARDED_ALLOW_IPS are exactly the proxy's fixed address, which lies in the
+   subnet but outside the ip_range Vault's AppRole is bound to.
+8. The Vault root token's volume is mounted by vault, vault-init and stack-secrets
+   alone: never by the app.
 
 Exits 1 with one line per broken rule. Standard library only.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import sys
@@ -27,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 APP_SERVICES = ("web", "migrate")
+ROOT_TOKEN_VOLUME = "vault-root-token"
+MAY_HOLD_ROOT_TOKEN = ("vault", "vault-init", "stack-secrets")
 FORBIDDEN_IN_APP = ("OPENWEATHER_API_KEY", "VAULT_TOKEN", "BAO_TOKEN", "VAULT_DEV_ROOT_TOKEN")
 
 
@@ -102,10 +112,50 @@ def bind_mount_problems(services: dict[str, Any]) -> list[str]:
     ]
 
 
+def proxy_problems(config: dict[str, Any]) -> list[str]:
+    services = config["services"]
+    web, proxy = services.get("web") or {}, services.get("proxy")
+    if proxy is None:
+        return ["proxy: service missing; the app must not face visitors directly"]
+    problems = [
+        f"web: publishes port {port.get('target')}; only the proxy may be published"
+        for port in web.get("ports", [])
+    ]
+    address = ((proxy.get("networks") or {}).get("default") or {}).get("ipv4_address")
+    if not address:
+        return [*problems, "proxy: no fixed ipv4_address for the app to trust"]
+    environment = web.get("environment") or {}
+    for variable in ("WEATHER_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS"):
+        if environment.get(variable) != address:
+            problems.append(
+                f"web: {variable} is {environment.get(variable)!r}, not the proxy's {address}"
+            )
+    (ipam,) = config["networks"]["default"]["ipam"]["config"]
+    proxy_ip = ipaddress.ip_address(address)
+    if proxy_ip not in ipaddress.ip_network(ipam["subnet"]):
+        problems.append(f"proxy: {address} is outside the subnet {ipam['subnet']}")
+    if proxy_ip in ipaddress.ip_network(ipam["ip_range"]):
+        problems.append(
+            f"proxy: {address} is inside the ip_range {ipam['ip_range']} the AppRole is bound to"
+        )
+    return problems
+
+
+def root_token_problems(services: dict[str, Any]) -> list[str]:
+    return [
+        f"{name}: mounts the {ROOT_TOKEN_VOLUME} volume; only {', '.join(MAY_HOLD_ROOT_TOKEN)} may"
+        for name, service in services.items()
+        if name not in MAY_HOLD_ROOT_TOKEN
+        and any(v.get("source") == ROOT_TOKEN_VOLUME for v in service.get("volumes", []))
+    ]
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else ".")
-    services = json.load(sys.stdin)["services"]
+    config = json.load(sys.stdin)
+    services = config["services"]
     problems = port_problems(services) + app_env_problems(services)
+    problems += proxy_problems(config) + root_token_problems(services)
     problems += openbao_version_problems(root)
     problems += healthcheck_problems(services) + bind_mount_problems(services)
     for problem in problems:

@@ -329,10 +329,9 @@ def app_env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def compose_web(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """compose.yaml's `web` service as Compose resolves it (placeholder secrets)."""
+    """compose.yaml's `web` service as Compose resolves it with nothing configured."""
     env_file = tmp_path_factory.mktemp("compose") / "env"
-    names = ("DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "VAULT_DEV_ROOT_TOKEN")
-    env_file.write_text("".join(f"{name}=placeholder\n" for name in names))
+    env_file.write_text("")
     config = run(
         [
             "docker-compose",
@@ -371,11 +370,21 @@ def app_container(
         "OPENWEATHER_BASE_URL": fake_upstream.base_url,
         # Host network: each run on its own port rather than compose's port mapping.
         "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        # The stack's proxy is not here: the test client is the one peer to trust.
+        "WEATHER_TRUSTED_PROXIES": "127.0.0.1",
+        "FORWARDED_ALLOW_IPS": "127.0.0.1",
     }
     environment = compose_web["environment"]
     assert set(moved) - {"GUNICORN_BIND"} <= set(environment), "compose.yaml's web changed"
-    env = {**environment, **moved}
+    # Secrets that compose's stack-secrets leaves in volumes: here in the environment
+    # (the database's password is in its URL).
+    in_volumes = {"DJANGO_SECRET_KEY_FILE", "DATABASE_PASSWORD_FILE"}
+    assert in_volumes <= set(environment)
+    env = {
+        **{k: v for k, v in environment.items() if k not in in_volumes},
+        **moved,
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    }
     (creds,) = [v for v in compose_web["volumes"] if v["source"] == "vault-creds"]
     assert env["VAULT_SECRET_ID_FILE"].startswith(creds["target"] + "/")
     podman_run(image, "python3", "manage.py", "migrate", "--no-input", env=env)

@@ -13,7 +13,14 @@ import pytest
 
 from tests.pipeline.support import ROOT, SCRIPTS, attempt, copy_paths
 
-FILES = ("Dockerfile", ".hadolint.yaml", "compose.yaml", ".gitlab-ci.yml", "requirements/dev.txt")
+FILES = (
+    "Dockerfile",
+    ".hadolint.yaml",
+    "compose.yaml",
+    "compose.production.yaml",
+    ".gitlab-ci.yml",
+    "requirements/dev.txt",
+)
 
 
 def lint(directory: Path) -> tuple[int, str]:
@@ -98,6 +105,42 @@ BROKEN = {
     "bind mount without an SELinux label": (
         replace("compose.yaml", "vault-init.sh:ro,z", "vault-init.sh:ro"),
         "vault-init: bind mount",
+    ),
+    "the app published beside the proxy": (
+        replace(
+            "compose.yaml",
+            "    # Not published: only the proxy reaches it.\n",
+            "    ports:\n      - 127.0.0.1:8001:8000\n",
+        ),
+        "web: publishes port 8000",
+    ),
+    "the app trusting forwarded headers from anyone": (
+        replace(
+            "compose.yaml",
+            "WEATHER_TRUSTED_PROXIES: ${WEATHER_PROXY_ADDRESS:-172.29.53.10}",
+            "WEATHER_TRUSTED_PROXIES: 0.0.0.0/0",
+        ),
+        "web: WEATHER_TRUSTED_PROXIES is '0.0.0.0/0'",
+    ),
+    "the proxy inside the AppRole's address range": (
+        replace(
+            "compose.yaml",
+            "ipv4_address: ${WEATHER_PROXY_ADDRESS:-172.29.53.10}",
+            "ipv4_address: 172.29.53.200",
+        ),
+        "inside the ip_range",
+    ),
+    "the app mounting the Vault root token": (
+        replace(
+            "compose.yaml",
+            "      - vault-creds:/run/weather-vault:ro\n",
+            "      - vault-creds:/run/weather-vault:ro\n      - vault-root-token:/run/root:ro\n",
+        ),
+        "web: mounts the vault-root-token volume",
+    ),
+    "a production secret that compose does not define": (
+        replace("compose.production.yaml", "- postgres-password\n", "- postgres-pasword\n"),
+        "postgres-pasword",
     ),
     "OpenBao image drifts from the tested version": (
         replace(".gitlab-ci.yml", "openbao/openbao:2.", "openbao/openbao:1."),
