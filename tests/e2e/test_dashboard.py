@@ -6,8 +6,13 @@ request on any page it opened (see conftest.py).
 
 from __future__ import annotations
 
+import html
 import re
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -141,6 +146,49 @@ def test_recent_and_popular_places_are_quick_links(page: Page):
 
     recents.get_by_role("link", name="Sydney, New South Wales, AU").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Sydney")
+
+
+@contextmanager
+def another_site(link: str, text: str) -> Iterator[str]:
+    """A page on another site (127.0.0.2, a different host from the dashboard's
+    127.0.0.1) holding one link to ``link``; yields its address."""
+    body = f'<!doctype html><title>Elsewhere</title><a href="{html.escape(link)}">{text}</a>'
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.2", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.2:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_link_from_another_site_is_shown_but_changes_nothing_remembered(page: Page, site):
+    page.goto("/?q=Sydney")
+    with another_site(f"{site}/?q=Mumbai&units=imperial", "Mumbai in Fahrenheit") as elsewhere:
+        page.goto(elsewhere)
+        page.get_by_role("link", name="Mumbai in Fahrenheit").click()
+        # The linked page, in the linked units ...
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Mumbai")
+        expect(page.locator(".temperature .unit")).to_have_text("°F")
+
+    # ... but neither the place nor the units were remembered for this visitor.
+    page.goto("/")
+    recents = page.get_by_role("navigation", name="Your recent places")
+    expect(recents.get_by_role("link")).to_have_text(["Sydney, New South Wales, AU"])
+    page.goto("/?q=London")
+    expect(page.locator(".temperature .unit")).to_have_text("°C")
 
 
 def test_my_location_shows_the_weather_there(new_page):
