@@ -57,3 +57,6 @@ class PlaceSuggestionForm(forms.Form):
     """The text typed so far in the search box; anything invalid means "no suggestions"."""
 
     q = forms.CharField(required=True, max_length=MAX_QUERY_LENGTH, strip=True)
+    # Ask the geocoder when no known place matches (the search box does this only once
+    # the visitor pauses); without it, only places already known are suggested.
+    lookup = forms.BooleanField(required=False)

@@ -149,19 +149,22 @@ def name_after_station(*, place: Place, current: Conditions) -> None:
         place.save(update_fields=["name", "country"])
 
 
-def suggest_places(*, query: str, client: WeatherApi, limit: int = 5) -> list[Place]:
+def suggest_places(
+    *, query: str, client: WeatherApi, ask_upstream: bool = True, limit: int = 5
+) -> list[Place]:
     """Return up to ``limit`` places for a half-typed name, known places first.
 
     Known places (earlier geocoding answers whose query starts with the text, then
-    places whose name does) cost nothing. Only when none is known is the geocoder
-    asked, through ``find_places``, so its caches (negative answers included) and
-    the upstream budget apply; a failing upstream just means no suggestions.
+    places whose name does) cost nothing. Only when none is known, and
+    ``ask_upstream`` allows it, is the geocoder asked, through ``find_places``, so its
+    caches (negative answers included) and the upstream budget apply; a failing
+    upstream just means no suggestions.
     """
     key = normalise_query(query)[:MAX_QUERY_LENGTH]
     if len(key) < SUGGESTION_MIN_LENGTH or not any(ch.isalnum() for ch in key):
         return []
     known = _known_places(key, limit)
-    if known or len(key) < _UPSTREAM_SUGGESTION_MIN_LENGTH:
+    if known or not ask_upstream or len(key) < _UPSTREAM_SUGGESTION_MIN_LENGTH:
         return known
     try:
         return find_places(query=key, client=client)[:limit]

@@ -212,7 +212,9 @@ def api_places(request: HttpRequest) -> JsonResponse:
     places = []
     if form.is_valid():
         client = client_for(client_key(request))
-        places = suggest_places(query=form.cleaned_data["q"], client=client)
+        places = suggest_places(
+            query=form.cleaned_data["q"], client=client, ask_upstream=form.cleaned_data["lookup"]
+        )
     response = JsonResponse(
         {"places": [place_document(place) for place in places]},
         json_dumps_params={"ensure_ascii": False},

@@ -80,6 +80,16 @@ def test_a_suggestion_is_chosen_with_the_keyboard(page: Page, fake_upstream):
     assert fake_upstream.call_counts()["geocode"] <= 2
 
 
+def test_typing_a_new_name_slowly_asks_the_geocoder_once(page: Page, fake_upstream):
+    """A keystroke every 300 ms: slower than the debounce, so the known places are
+    asked after each letter, but never a pause, so the geocoder only after the last."""
+    page.goto("/")
+    box = page.get_by_role("combobox", name="Place")
+    box.press_sequentially("Springfield", delay=300)
+    expect(page.get_by_role("option")).to_have_count(3)
+    assert fake_upstream.call_counts()["geocode"] == 1
+
+
 def test_escape_closes_the_suggestions_and_enter_then_searches(page: Page):
     page.goto("/")
     box = page.get_by_role("combobox", name="Place")

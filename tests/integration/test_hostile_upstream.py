@@ -215,7 +215,7 @@ def test_a_hostile_upstream_cannot_break_a_page_leak_the_key_or_exhaust_a_worker
             assert "Showing weather from" in page.text
         visit.get("/api/weather", q=never_stored)
         visit.get("/", q=never_stored)
-        assert visit.get("/api/places", q=prefix).status_code == 200
+        assert visit.get("/api/places", q=prefix, lookup="1").status_code == 200
         assert visit.get("/").status_code == 200
     assert rss.peak_mib < RSS_LIMIT_MIB, f"a worker reached {rss.peak_mib:.0f} MiB"
     assert sum(fake.call_counts().values()) > calls_before, "the hostile upstream was asked"
@@ -227,7 +227,7 @@ def test_a_hostile_upstream_cannot_break_a_page_leak_the_key_or_exhaust_a_worker
     assert visit.get("/api/weather", q=case.stored).status_code == 200
     assert visit.get("/", q=never_stored).status_code in (200, 404)
     assert visit.get("/api/weather", q=never_stored).status_code in (200, 404)
-    assert visit.get("/api/places", q=prefix).status_code == 200
+    assert visit.get("/api/places", q=prefix, lookup="1").status_code == 200
 
     log = server.log_text()
     assert " DEBUG " in log, "gunicorn logs at DEBUG"

@@ -31,7 +31,7 @@ def geocode_calls(stubbed) -> int:
 
 
 def test_suggestions_for_a_name_list_each_place_with_coordinates(client, stubbed_services):
-    response = client.get(PLACES_API, {"q": "London"})
+    response = client.get(PLACES_API, {"q": "London", "lookup": "1"})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert "max-age=60" in response["Cache-Control"]
@@ -62,8 +62,20 @@ def test_junk_gets_an_empty_list_and_no_upstream_call(client, stubbed_services, 
     assert stubbed_services.call_count == 0
 
 
+def test_while_typing_only_known_places_are_suggested(client, stubbed_services):
+    """Without lookup=1 (the search box sends it only after a pause) nothing reaches
+    the geocoder: typing a new name letter by letter costs no upstream call."""
+    for prefix in ("Lo", "Lon", "Lond", "Londo", "London"):
+        assert client.get(PLACES_API, {"q": prefix}).json() == {"places": []}
+    assert geocode_calls(stubbed_services) == 0
+    # The pause: one call for the name, and what it found is known from then on.
+    assert len(client.get(PLACES_API, {"q": "London", "lookup": "1"}).json()["places"]) == 3
+    assert len(client.get(PLACES_API, {"q": "Lond"}).json()["places"]) == 3
+    assert geocode_calls(stubbed_services) == 1
+
+
 def test_typing_on_after_a_match_costs_no_more_upstream_calls(client, stubbed_services):
-    client.get(PLACES_API, {"q": "London"})
+    client.get(PLACES_API, {"q": "London", "lookup": "1"})
     for prefix in ("Lo", "Lon", "Lond", "Londo", "london"):
         assert len(client.get(PLACES_API, {"q": prefix}).json()["places"]) == 3
     assert geocode_calls(stubbed_services) == 1
@@ -71,14 +83,14 @@ def test_typing_on_after_a_match_costs_no_more_upstream_calls(client, stubbed_se
 
 def test_a_failing_geocoder_means_no_suggestions_not_an_error(client, stubbed_services):
     stubbed_services.get(GEOCODE, status_code=502, json={"cod": "502", "message": "Bad"})
-    response = client.get(PLACES_API, {"q": "London"})
+    response = client.get(PLACES_API, {"q": "London", "lookup": "1"})
     assert response.status_code == 200
     assert response.json() == {"places": []}
 
 
 def test_a_spent_budget_means_no_suggestions_and_no_call(client, stubbed_services, settings):
     settings.WEATHER_BUDGET_PER_MINUTE = 0
-    assert client.get(PLACES_API, {"q": "London"}).json() == {"places": []}
+    assert client.get(PLACES_API, {"q": "London", "lookup": "1"}).json() == {"places": []}
     assert geocode_calls(stubbed_services) == 0
 
 

@@ -1,6 +1,7 @@
 /* Enhancements for the dashboard; every feature here also works without it.
  *
- * - Suggestions while typing: an ARIA 1.2 combobox over GET /api/places, debounced,
+ * - Suggestions while typing: an ARIA 1.2 combobox over GET /api/places (known places
+ *   while typing; the geocoder, lookup=1, only after a pause with nothing known), debounced,
  *   navigable with the arrow keys, Enter and Escape. Without it the form still searches,
  *   and the result page lists the other places with the same name.
  * - "Use my location": the browser's geolocation, then the weather at that point.
@@ -16,7 +17,11 @@
 (function () {
   "use strict";
 
-  var DEBOUNCE_MS = 250;
+  // Places already known are suggested as soon as typing slows; the geocoder (which
+  // spends the site's upstream budget) is asked only after a real pause, and only when
+  // nothing known matched.
+  var DEBOUNCE_MS = 200;
+  var PAUSE_MS = 800;
   var MIN_LENGTH = 2;
 
   var form = document.querySelector("form.search");
@@ -81,8 +86,10 @@
     var options = [];
     var active = -1;
     var timer = null;
+    var pauseTimer = null;
     var pending = null;
     var shownFor = "";
+    var askedGeocoderFor = "";
 
     function close() {
       list.hidden = true;
@@ -158,13 +165,13 @@
       }
     }
 
-    function lookUp() {
+    function lookUp(askGeocoder) {
       var text = input.value.trim();
       if (text.length < MIN_LENGTH) {
         render([], "");
         return;
       }
-      if (text === shownFor) {
+      if (!askGeocoder && text === shownFor) {
         open();
         return;
       }
@@ -174,6 +181,9 @@
       pending = new AbortController();
       var url = new URL(endpoint, window.location.href);
       url.searchParams.set("q", text);
+      if (askGeocoder) {
+        url.searchParams.set("lookup", "1");
+      }
       fetch(url.toString(), { headers: { Accept: "application/json" }, signal: pending.signal })
         .then(function (response) {
           return response.ok ? response.json() : { places: [] };
@@ -191,9 +201,19 @@
         });
     }
 
+    function lookUpAfterPause() {
+      var text = input.value.trim();
+      if (text === shownFor && options.length === 0 && text !== askedGeocoderFor) {
+        askedGeocoderFor = text;
+        lookUp(true);
+      }
+    }
+
     input.addEventListener("input", function () {
       window.clearTimeout(timer);
-      timer = window.setTimeout(lookUp, DEBOUNCE_MS);
+      window.clearTimeout(pauseTimer);
+      timer = window.setTimeout(lookUp, DEBOUNCE_MS, false);
+      pauseTimer = window.setTimeout(lookUpAfterPause, PAUSE_MS);
     });
 
     input.addEventListener("keydown", function (event) {
@@ -227,6 +247,7 @@
     // cost an upstream call and race the search for the same name.
     form.addEventListener("submit", function () {
       window.clearTimeout(timer);
+      window.clearTimeout(pauseTimer);
       if (pending) {
         pending.abort();
       }
