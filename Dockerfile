@@ -11,8 +11,10 @@
 # (the stand-in has no `python`), so that is the only name used here.
 #
 # The default is pinned by digest, fully qualified: every build starts from the same
-# bytes, and no short-name alias decides where it comes from. This line is the one
-# place it is kept. To move to a newer python:3.13-slim, put the index digest here:
+# bytes, and no short-name alias decides where it comes from. It is kept here and as
+# PYTHON_IMAGE in .gitlab-ci.yml (the lint and pip-audit jobs), and lint-containers
+# fails if the two differ. To move to a newer python:3.13-slim, put the index digest
+# in both:
 #   skopeo inspect --raw docker://docker.io/library/python:3.13-slim | sha256sum
 #   (or: docker buildx imagetools inspect python:3.13-slim, its "Digest:")
 ARG PYTHON_IMAGE=docker.io/library/python:3.13-slim@sha256:7c61056e61ac89e852de05f3dc6fa51a6dd2181797bceed46aa725dd7cb2cd3b

