@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.support.appserver import AppServer, app_env, fresh_database
+from tests.support.appserver import AppServer, wired_app
 from tests.support.nginx import RoundRobinProxy
 
 INSTANCES = 3
@@ -34,14 +34,14 @@ def fleet_env(tmp_path, monkeypatch, openbao_server, vault_token, fake_upstream,
     """The instances' environment: a fresh PostgreSQL database, OpenBao, the fake upstream."""
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         monkeypatch.setenv("DATABASE_URL", LOCAL_POSTGRES)
-    with fresh_database(tmp_path) as database_url:
-        yield app_env(
-            database_url=database_url,
-            static_root=static_root,
-            vault_addr=openbao_server.addr,
-            vault_token=vault_token,
-            upstream_url=fake_upstream.base_url,
-        )
+    with wired_app(
+        tmp_path,
+        static_root=static_root,
+        vault_addr=openbao_server.addr,
+        vault_token=vault_token,
+        upstream_url=fake_upstream.base_url,
+    ) as env:
+        yield env
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import API_KEY
-from tests.support.appserver import app_env, fresh_database
+from tests.support.appserver import wired_app
 from tests.support.openbao import OpenBaoServer, seeded_openbao
 
 
@@ -21,11 +21,11 @@ def own_openbao() -> Iterator[tuple[OpenBaoServer, str]]:
 @pytest.fixture
 def server_env(tmp_path, openbao_server, vault_token, fake_upstream, static_root):
     """Environment for gunicorn: a fresh shared database, the shared OpenBao, the fake upstream."""
-    with fresh_database(tmp_path) as database_url:
-        yield app_env(
-            database_url=database_url,
-            static_root=static_root,
-            vault_addr=openbao_server.addr,
-            vault_token=vault_token,
-            upstream_url=fake_upstream.base_url,
-        )
+    with wired_app(
+        tmp_path,
+        static_root=static_root,
+        vault_addr=openbao_server.addr,
+        vault_token=vault_token,
+        upstream_url=fake_upstream.base_url,
+    ) as env:
+        yield env

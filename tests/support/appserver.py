@@ -70,6 +70,28 @@ def app_env(
     )
 
 
+@contextmanager
+def wired_app(
+    workdir: Path,
+    *,
+    static_root: str,
+    vault_addr: str,
+    vault_token: str,
+    upstream_url: str,
+    **overrides: str,
+) -> Iterator[dict[str, str]]:
+    """``app_env`` over a fresh database (``fresh_database``), dropped afterwards."""
+    with fresh_database(workdir) as database_url:
+        yield app_env(
+            database_url=database_url,
+            static_root=static_root,
+            vault_addr=vault_addr,
+            vault_token=vault_token,
+            upstream_url=upstream_url,
+            **overrides,
+        )
+
+
 ONE_CLIENT_IS_THE_SITE = {
     "WEATHER_CLIENT_BUDGET_PER_MINUTE": "1000000",
     "WEATHER_CLIENT_BUDGET_PER_DAY": "1000000",
