@@ -258,3 +258,16 @@ def test_favicon_ico_points_at_the_app_icon(client):
     assert response.status_code == 302
     assert response["Location"] == "/static/weather/icons/01d.svg"
     assert finders.find("weather/icons/01d.svg")
+
+
+def test_demo_mode_says_so_on_every_page(client, stubbed_services, settings):
+    settings.WEATHER_DEMO_MODE = True
+    for path, params in (("/", {}), ("/", {"q": "London"}), ("/", {"q": "Atlantis"})):
+        page = client.get(path, params).content.decode()
+        assert 'class="banner banner-demo"' in page, params
+        assert "running against the bundled fake OpenWeather server" in page
+
+
+def test_without_demo_mode_there_is_no_demo_notice(client, stubbed_services, settings):
+    settings.WEATHER_DEMO_MODE = False
+    assert "banner-demo" not in client.get("/", {"q": "London"}).content.decode()
