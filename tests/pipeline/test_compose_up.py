@@ -33,7 +33,7 @@ from tests.support.network import free_port
 # where they have a healthcheck).
 ONE_SHOT = {"stack-secrets", "vault-init", "migrate"}
 HEALTHY = {"db", "vault", "web", "fake-upstream"}
-RUNNING = {"proxy"}
+RUNNING = {"proxy", "purge"}
 
 
 @pytest.fixture(scope="module")
