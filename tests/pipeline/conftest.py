@@ -3,7 +3,8 @@ image built from it with the pipeline's own build script, and what that image ru
 against here (OpenBao seeded by docker/vault-init.sh, the fake upstream, Postgres).
 
 Everything these fixtures create (containers, images, databases, servers) is removed
-when the session ends; only the stand-in's cached rootfs stays (scripts/ci/local/base-image).
+when the session ends; only the stand-ins' caches stay (scripts/ci/local/base-image and
+stand-in-images).
 """
 
 from __future__ import annotations
@@ -116,6 +117,14 @@ def build_context(tmp_path_factory: pytest.TempPathFactory, planted_key: str) ->
 def base_image() -> str:
     """The cached stand-in for python:3.x-slim (made on first use, about 75 s)."""
     return run([LOCAL_SCRIPTS / "base-image"], timeout=900).stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def stand_ins(podman_storage: Path) -> list[str]:
+    """The stand-ins for the images no registry serves here (postgres, openbao, nginx,
+    gitlab-ci-local's helpers), under the names the project's files use, in this run's
+    storage: loaded from their cached archives, or built once (about a minute)."""
+    return run([LOCAL_SCRIPTS / "stand-in-images"], timeout=900).stdout.split()
 
 
 @pytest.fixture(scope="session")

@@ -130,6 +130,34 @@ def serving(image: str, *, env: Mapping[str, str], options: Sequence[str] = ()) 
         podman("rm", "--force", name, check=False)
 
 
+@contextmanager
+def running(
+    image: str,
+    *command: str,
+    env: Mapping[str, str] | None = None,
+    options: Sequence[str] = (),
+) -> Iterator[str]:
+    """Start a container detached on podman's default network (publish ports with
+    ``options``); yield its name, then remove it."""
+    name = f"weather-ci-{secrets.token_hex(4)}"
+    podman(
+        "run",
+        "--detach",
+        "--name",
+        name,
+        "--label",
+        "weather-ci",
+        *env_args(env or {}),
+        *options,
+        image,
+        *command,
+    )
+    try:
+        yield name
+    finally:
+        podman("rm", "--force", "--time", "2", name, check=False)
+
+
 def copy_repository(dest: Path, *, with_untracked: bool = True) -> Path:
     """Copy the files git knows of (tracked, and untracked unless ignored), modes kept."""
     args = ["git", "ls-files", "-z", "--cached"]

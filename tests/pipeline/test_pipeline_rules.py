@@ -40,6 +40,14 @@ def test_pipeline_runs_the_expected_jobs_per_ref_and_only_project_commands():
     assert "pipeline wiring: integration: runs $CI_REGISTRY_IMAGE@$IMAGE_DIGEST" in text
     assert "pipeline wiring: build: pushes and reports IMAGE_DIGEST in build.env" in text
     assert "pipeline wiring: container_scanning: scans $CI_REGISTRY_IMAGE@$IMAGE_DIGEST" in text
+    assert "pipeline wiring: integration: VAULT_ADDR reaches the service vault" in text
+    assert "pipeline wiring: integration: DATABASE_URL reaches the service db" in text
+    for report in (
+        "unit: its script writes reports/junit-unit.xml",
+        "unit: its script writes reports/coverage-unit.xml",
+        "integration: its script writes reports/junit-integration.xml",
+    ):
+        assert f"pipeline wiring: {report}" in text
 
 
 BROKEN = {
@@ -155,6 +163,31 @@ BROKEN = {
         "    - scripts/ci/test-in-image unit\n",
         "    - python3 -m pytest tests/unit\n",
         "neither a make target nor a repo script",
+    ),
+    "integration pulling a tag the build never pushed": (
+        "  image: $CI_REGISTRY_IMAGE@$IMAGE_DIGEST\n  # build for its dotenv",
+        "  image: $CI_REGISTRY_IMAGE:latest\n  # build for its dotenv",
+        "integration: runs '$CI_REGISTRY_IMAGE:latest', not the built",
+    ),
+    "the Vault service alias no longer matching VAULT_ADDR": (
+        "      alias: vault\n",
+        "      alias: openbao\n",
+        "integration: VAULT_ADDR points at host 'vault', which none of its services answers to",
+    ),
+    "the database service renamed, DATABASE_URL not": (
+        "      alias: db\n",
+        "      alias: postgres-db\n",
+        "integration: DATABASE_URL points at host 'db'",
+    ),
+    "a JUnit path the job never writes": (
+        "      junit: reports/junit-unit.xml\n",
+        "      junit: reports/unit.xml\n",
+        "unit: report reports/unit.xml is not written by its script",
+    ),
+    "a coverage report read from another folder": (
+        "        path: reports/coverage-unit.xml\n",
+        "        path: coverage/coverage-unit.xml\n",
+        "unit: report coverage/coverage-unit.xml is not written by its script",
     ),
     "a make target .ci/run never runs": (
         "    - make lint-containers\n",

@@ -12,7 +12,10 @@
 3. The image is handed on by digest: build pushes and reports IMAGE_DIGEST (dotenv),
    unit and integration run $CI_REGISTRY_IMAGE@$IMAGE_DIGEST, release copies that
    digest and never builds.
-4. Every job's `script:` runs a `make` target or a script from this repository (no
+4. Jobs reach their services by a name the service answers to (each URL variable of
+   a job with services), and every JUnit or coverage report path is one the job's
+   script writes.
+5. Every job's `script:` runs a `make` target or a script from this repository (no
    inline test commands that .ci/run would not run), and each one is exercised by
    .ci/run: a make target that .ci/run reaches, or a script the pipeline tests run.
 
@@ -287,6 +290,91 @@ def check_wiring(pipeline: dict[str, Any]) -> list[str]:
     return report
 
 
+URL_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([^:/@]+)", re.I)
+LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def service_names(service: Any) -> set[str]:
+    """The host names a service answers to in its job: its alias, and the names GitLab
+    derives from its image (postgres:17-alpine: `postgres`; openbao/openbao:2.7.2:
+    `openbao-openbao` and `openbao__openbao`)."""
+    spec = service if isinstance(service, dict) else {"name": service}
+    image = str(spec.get("name", "")).split("@")[0].rsplit(":", 1)[0]
+    image = image.split("/", 1)[1] if "." in image.split("/")[0] else image
+    names = {image.replace("/", "-"), image.replace("/", "__")}
+    names |= {a.strip() for a in str(spec.get("alias", "")).split(",") if a.strip()}
+    return names
+
+
+def check_service_addresses(pipeline: dict[str, Any]) -> list[str]:
+    """Every URL a job with services is given names a host that one of them answers to."""
+    problems, report = [], []
+    for name, job in pipeline.items():
+        if not isinstance(job, dict) or not job.get("services"):
+            continue
+        hosts = set().union(*(service_names(s) for s in job["services"]))
+        for variable, value in (job.get("variables") or {}).items():
+            match = URL_HOST.match(str(value))
+            if not match or match.group(1) in LOOPBACK:
+                continue
+            if match.group(1) not in hosts:
+                problems.append(
+                    f"{name}: {variable} points at host {match.group(1)!r}, which none of its"
+                    f" services answers to ({', '.join(sorted(hosts))})"
+                )
+            else:
+                report.append(f"{name}: {variable} reaches the service {match.group(1)}")
+    if problems:
+        raise Broken("\n".join(problems))
+    return report
+
+
+def report_paths(job: dict[str, Any]) -> list[str]:
+    """The files a job's JUnit and coverage reports are read from."""
+    reports = (job.get("artifacts") or {}).get("reports") or {}
+    paths: list[str] = []
+    for kind in ("junit", "coverage_report"):
+        value = reports.get(kind)
+        if isinstance(value, dict):
+            value = value.get("path")
+        paths += [str(value)] if isinstance(value, str) else [str(v) for v in value or []]
+    return paths
+
+
+def check_reports_written(root: Path, pipeline: dict[str, Any]) -> list[str]:
+    """Each report path is one the job's script writes: in the folder the script writes
+    reports to (its REPORTS_DIR default, or the job's REPORTS_DIR), under that name.
+    GitLab only warns about a missing report, and the merge request shows no tests."""
+    problems, report = [], []
+    for name, job in pipeline.items():
+        if not isinstance(job, dict) or not (paths := report_paths(job)):
+            continue
+        scripts = [
+            root / words[0]
+            for line in commands(job)
+            if (words := shlex.split(line)) and words[0].startswith("scripts/")
+        ]
+        texts = [s.read_text() for s in scripts if s.is_file()]
+        for path in paths:
+            folder, _, filename = path.rpartition("/")
+            written = False
+            for text in texts:
+                default = re.search(r"\$\{REPORTS_DIR:-([^}]*)\}", text)
+                into = (job.get("variables") or {}).get("REPORTS_DIR") or (
+                    default.group(1) if default else None
+                )
+                written |= (
+                    into == folder and re.search(rf"/{re.escape(filename)}\b", text) is not None
+                )
+            if written:
+                report.append(f"{name}: its script writes {path}")
+            else:
+                problems.append(f"{name}: report {path} is not written by its script")
+    if problems:
+        raise Broken("\n".join(problems))
+    return report
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parents[3]).resolve()
     ci_file = root / ".gitlab-ci.yml"
@@ -296,6 +384,8 @@ def main(argv: list[str]) -> int:
         for line in check_job_commands(root, pipeline):
             print(f"pipeline command: {line}")
         for line in check_wiring(pipeline):
+            print(f"pipeline wiring: {line}")
+        for line in check_service_addresses(pipeline) + check_reports_written(root, pipeline):
             print(f"pipeline wiring: {line}")
         with tempfile.TemporaryDirectory(prefix="pipeline-rules-") as scratch:
             for line in check_scenarios(scratch_repo(ci_file, Path(scratch))):
