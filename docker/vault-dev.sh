@@ -11,7 +11,9 @@ BAO_DEV_ROOT_TOKEN_ID=$(cat "$token_file")
 export BAO_DEV_ROOT_TOKEN_ID
 
 # Dev mode keeps everything in memory and needs no mlock; drop root as the image does.
+# -dev-no-store-token: the root token is not also written to a token helper file in
+# the user's home (which need not be writable, and is one more copy of it).
 if [ "$(id -u)" = 0 ] && command -v su-exec >/dev/null; then
-    exec su-exec openbao bao server -dev
+    exec su-exec openbao bao server -dev -dev-no-store-token
 fi
-exec bao server -dev
+exec bao server -dev -dev-no-store-token

@@ -16,9 +16,9 @@
    refuse the container access to the file.
 6. Only the reverse proxy is published for the app: `web` has no published port, so
    every visitor goes through nginx (docker/nginx/weather.conf).
-7. The app believes X-Forwarded-* from the proxy alone: WEATHER_TRUSTED_PROXIES and
-   FORWARDED_ALLOW_IPS are exactly the proxy's fixed address, which lies in the
-   subnet but outside the ip_range Vault's AppRole is bound to.
+7. The app believes X-Forwarded-* from the stack's own containers alone:
+   WEATHER_TRUSTED_PROXIES and FORWARDED_ALLOW_IPS are exactly the network's
+   ip_range, which leaves out the gateway that published ports arrive from.
 8. The Vault root token's volume is mounted by vault, vault-init and stack-secrets
    alone: never by the app.
 
@@ -121,23 +121,16 @@ def proxy_problems(config: dict[str, Any]) -> list[str]:
         f"web: publishes port {port.get('target')}; only the proxy may be published"
         for port in web.get("ports", [])
     ]
-    address = ((proxy.get("networks") or {}).get("default") or {}).get("ipv4_address")
-    if not address:
-        return [*problems, "proxy: no fixed ipv4_address for the app to trust"]
+    (ipam,) = config["networks"]["default"]["ipam"]["config"]
     environment = web.get("environment") or {}
     for variable in ("WEATHER_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS"):
-        if environment.get(variable) != address:
+        if environment.get(variable) != ipam["ip_range"]:
             problems.append(
-                f"web: {variable} is {environment.get(variable)!r}, not the proxy's {address}"
+                f"web: {variable} is {environment.get(variable)!r}, "
+                f"not the stack's ip_range {ipam['ip_range']}"
             )
-    (ipam,) = config["networks"]["default"]["ipam"]["config"]
-    proxy_ip = ipaddress.ip_address(address)
-    if proxy_ip not in ipaddress.ip_network(ipam["subnet"]):
-        problems.append(f"proxy: {address} is outside the subnet {ipam['subnet']}")
-    if proxy_ip in ipaddress.ip_network(ipam["ip_range"]):
-        problems.append(
-            f"proxy: {address} is inside the ip_range {ipam['ip_range']} the AppRole is bound to"
-        )
+    if ipaddress.ip_address(ipam["gateway"]) in ipaddress.ip_network(ipam["ip_range"]):
+        problems.append(f"network: the gateway {ipam['gateway']} is inside the ip_range")
     return problems
 
 

@@ -129,18 +129,18 @@ BROKEN = {
     "the app trusting forwarded headers from anyone": (
         replace(
             "compose.yaml",
-            "WEATHER_TRUSTED_PROXIES: ${WEATHER_PROXY_ADDRESS:-172.29.53.10}",
+            "WEATHER_TRUSTED_PROXIES: ${WEATHER_CONTAINER_RANGE:-172.29.53.128/25}",
             "WEATHER_TRUSTED_PROXIES: 0.0.0.0/0",
         ),
         "web: WEATHER_TRUSTED_PROXIES is '0.0.0.0/0'",
     ),
-    "the proxy inside the AppRole's address range": (
+    "the gateway inside the trusted range": (
         replace(
             "compose.yaml",
-            "ipv4_address: ${WEATHER_PROXY_ADDRESS:-172.29.53.10}",
-            "ipv4_address: 172.29.53.200",
+            "gateway: ${WEATHER_GATEWAY:-172.29.53.1}",
+            "gateway: ${WEATHER_GATEWAY:-172.29.53.129}",
         ),
-        "inside the ip_range",
+        "network: the gateway 172.29.53.129 is inside the ip_range",
     ),
     "the app mounting the Vault root token": (
         replace(
