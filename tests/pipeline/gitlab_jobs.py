@@ -1,8 +1,9 @@
 """Run .gitlab-ci.yml's jobs as a GitLab runner's Docker executor runs them: gitlab-ci-local
 in container mode, on podman, in this run's storage.
 
-Each job gets its image (pulled from the loopback registry, as a runner pulls it),
-its services on a network of its own under their aliases (the stand-ins of
+The two test jobs run scripts/ci/test-in-image, as on GitLab. Each job gets its
+image (pulled from the loopback registry, as a runner pulls it), its services on a
+network of its own under their aliases (the stand-ins of
 scripts/ci/local/stand-in-images), a copy of the checkout in a volume, and runs as
 the image's user. What differs from GitLab, and why:
 
