@@ -79,6 +79,15 @@ def host_ca_volume() -> list[str]:
     return ["--volume", f"{HOST_CA_BUNDLE}:{HOST_CA_IN_CONTAINER}:ro"]
 
 
+def pip_cache() -> Path:
+    """A pip cache on the host the image's user may write, kept between runs, so the
+    test jobs do not download their tools again each time (GitLab's `cache:` does that)."""
+    cache = Path(os.environ.get("WEATHER_CI_CACHE", "/var/cache/weather-ci")) / "pip-image"
+    cache.mkdir(parents=True, exist_ok=True)
+    os.chown(cache, APP_UID, APP_UID)
+    return cache
+
+
 def env_args(env: Mapping[str, str]) -> list[str]:
     return [arg for name, value in env.items() for arg in ("--env", f"{name}={value}")]
 

@@ -1,7 +1,7 @@
 """The image, built by the pipeline's build script on the stand-in base, run with podman.
 
 This is the GitLab pipeline's path, on this machine: build-image builds it; the
-unit and integration suites run inside it with test-in-image (the two test jobs);
+unit and integration jobs run in it as GitLab runs them (tests/pipeline/test_gitlab_jobs.py);
 the container serves on the host network against OpenBao seeded by vault-init.sh,
 this machine's Postgres and the fake upstream, the way the compose stack wires it;
 release-image promotes it (tests/pipeline/test_release.py). Then the saved image
@@ -11,35 +11,27 @@ is searched for what must never be in it.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
 import sys
 import time
 import urllib.request
-from pathlib import Path
-from xml.etree import ElementTree
 
 import pytest
 
 from tests.pipeline.conftest import REPOSITORY, app_env, build
 from tests.pipeline.support import (
     APP_UID,
-    HOST_CA_IN_CONTAINER,
     SCRIPTS,
     SavedImage,
-    copy_repository,
-    host_ca_volume,
     inspect,
     output,
     podman,
-    podman_run,
     read_saved_image,
     run,
     serving,
 )
 from tests.support.network import free_port
-from tests.support.openbao import OpenBaoServer
 
 # What the image's /app may hold: the code, the start and health scripts, the
 # collected static files. Nothing else from the build context.
@@ -51,50 +43,6 @@ APP_ENTRIES = {
     "/app/staticfiles",
 }
 NEVER_IN_IMAGE = {".git", ".env", ".venv", "db.sqlite3", "__pycache__", "tests", "compose.yaml"}
-
-
-def pip_access() -> list[str]:
-    """How pip inside a container reaches PyPI here: the host's CA bundle (a TLS proxy
-    sits in between) and a cache the image's user may write. GitLab needs neither."""
-    cache = Path(os.environ.get("WEATHER_CI_CACHE", "/var/cache/weather-ci")) / "pip-image"
-    cache.mkdir(parents=True, exist_ok=True)
-    os.chown(cache, APP_UID, APP_UID)
-    args = ["--volume", f"{cache}:/pip-cache", "--env", "PIP_CACHE_DIR=/pip-cache"]
-    if ca := host_ca_volume():
-        args += [*ca, "--env", f"PIP_CERT={HOST_CA_IN_CONTAINER}"]
-    return args
-
-
-@pytest.fixture(scope="module")
-def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clean checkout, as a GitLab job has it (read-only here: tests must not write)."""
-    checkout = copy_repository(tmp_path_factory.mktemp("checkout"))
-    checkout.chmod(0o755)  # mounted as /src for the image's user
-    return checkout
-
-
-def run_test_job(image: str, checkout: Path, suite: str, reports: Path, **env: str):
-    """Run a test job's script in the image, from the checkout, as GitLab's job does."""
-    reports.mkdir()
-    reports.chmod(0o777)
-    mounts = ["--volume", f"{checkout}:/src:ro", "--workdir", "/src"]
-    mounts += ["--volume", f"{reports}:/reports", *pip_access()]
-    return podman_run(
-        image,
-        "scripts/ci/test-in-image",
-        suite,
-        env={"REPORTS_DIR": "/reports", **env},
-        options=mounts,
-        check=False,
-        timeout=900,
-    )
-
-
-def junit_totals(path: Path) -> dict[str, int]:
-    root = ElementTree.parse(path).getroot()  # noqa: S314 (our own pytest's report)
-    suite = root if root.tag == "testsuite" else root.find("testsuite")
-    assert suite is not None, f"{path} holds no test suite"
-    return {k: int(suite.get(k, "0")) for k in ("tests", "failures", "errors", "skipped")}
 
 
 # --- what the image is ----------------------------------------------------------------
@@ -133,40 +81,6 @@ def test_a_code_only_change_reuses_the_dependency_layer(build_context, build_arg
     code = next(lines for lines in steps if lines[0].endswith("COPY weather/ weather/"))
     assert any("Using cache" in line for line in install), "\n".join(install)
     assert not any("Using cache" in line for line in code), "the change was not seen"
-
-
-# --- the test jobs, inside the image --------------------------------------------------
-
-
-def test_unit_job_passes_inside_the_image(image, checkout, tmp_path):
-    result = run_test_job(image, checkout, "unit", tmp_path / "reports")
-    assert result.returncode == 0, output(result)[-8000:]
-    totals = junit_totals(tmp_path / "reports" / "junit-unit.xml")
-    assert totals["tests"] > 100, totals
-    assert totals["failures"] == totals["errors"] == 0, totals
-    report = tmp_path / "reports" / "coverage-unit.xml"
-    coverage = ElementTree.parse(report).getroot()  # noqa: S314 (our own coverage's report)
-    assert float(coverage.get("line-rate", "0")) > 0.8
-    print(output(result)[-600:])
-
-
-def test_integration_job_passes_inside_the_image(image, checkout, make_database, tmp_path):
-    # What GitLab gives the job as services: a dev OpenBao it may configure, a Postgres.
-    with OpenBaoServer() as service:
-        result = run_test_job(
-            image,
-            checkout,
-            "integration",
-            tmp_path / "reports",
-            VAULT_ADDR=service.addr,
-            VAULT_TOKEN=service.root_token,
-            DATABASE_URL=make_database(),
-        )
-    assert result.returncode == 0, output(result)[-8000:]
-    assert "smoke: ok  the key is in no response" in result.stdout
-    totals = junit_totals(tmp_path / "reports" / "junit-integration.xml")
-    assert totals["tests"] > 10, totals
-    assert totals["failures"] == totals["errors"] == 0, totals
 
 
 # --- the container, wired like the compose stack ------------------------------------------
