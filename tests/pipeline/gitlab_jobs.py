@@ -38,6 +38,7 @@ from tests.pipeline.support import (
     LOCAL_SCRIPTS,
     copy_repository,
     pip_cache,
+    podman,
     run,
 )
 
@@ -97,6 +98,9 @@ class JobRun:
     returncode: int
     log: str
     artifacts: Path
+    # Networks that appeared while the jobs ran and were still there afterwards: the
+    # job networks are podman's (CNI) and shared by every storage on the machine.
+    networks_left: set[str]
 
     def report(self, job: str, path: str) -> Path:
         return self.artifacts / job / path
@@ -132,6 +136,7 @@ def run_jobs(
     args += ["--volume", f"{pip_cache()}:/pip-cache", "--variable", "PIP_CACHE_DIR=/pip-cache"]
     for name, value in variables.items():
         args += ["--variable", f"{name}={value}"]
+    networks_before = networks()
     result = subprocess.run(
         [*args, *jobs],
         cwd=repo,
@@ -141,4 +146,13 @@ def run_jobs(
         timeout=timeout,
         check=False,
     )
-    return JobRun(result.returncode, result.stdout + result.stderr, repo / STATE / "artifacts")
+    return JobRun(
+        result.returncode,
+        result.stdout + result.stderr,
+        repo / STATE / "artifacts",
+        networks() - networks_before,
+    )
+
+
+def networks() -> set[str]:
+    return set(podman("network", "ls", "--format", "{{.Name}}").stdout.split())
