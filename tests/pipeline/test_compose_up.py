@@ -274,6 +274,12 @@ def test_the_production_like_stack_refuses_to_start_without_its_secrets(
         files=("compose.yaml", "compose.production.yaml"),
     )  # fmt: skip
     stack.env["OPENWEATHER_API_KEY_FILE"] = str(key_file)
+    # A subnet of its own: the shared stack above is still up on the default one.
+    stack.env.update(
+        WEATHER_SUBNET="172.29.54.0/24",
+        WEATHER_CONTAINER_RANGE="172.29.54.128/25",
+        WEATHER_GATEWAY="172.29.54.1",
+    )
     try:
         result = stack.compose("up", "--detach", "--no-build", check=False, timeout=300)
         assert result.returncode != 0
