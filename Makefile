@@ -64,10 +64,11 @@ e2e: $(E2E_INSTALLED) ## Browser tests: Playwright drives Debian's Chromium agai
 lighthouse: $(E2E_INSTALLED) $(NODE_INSTALLED) ## Lighthouse scores of the home and a result page
 	$(BIN)/python -m pytest tests/e2e -m lighthouse $(PYTEST_ARGS)
 
-lint: $(INSTALLED) ## ruff, formatting, mypy, migrations in sync, check --deploy
+lint: $(INSTALLED) ## ruff, formatting, mypy, import contracts (no circles), migrations in sync, check --deploy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(DEPLOY_CHECK_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(DEPLOY_CHECK_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 

@@ -9,31 +9,17 @@ import pytest
 from tests.fakes.openweather import FakeOpenWeather
 from tests.support.appserver import collect_static
 from tests.support.openbao import OpenBaoServer, seed_weather_key
-from weather import documents, hits, pages, places, redaction, reports, upstream, visits
-from weather.vault import api_keys
+from weather.caching import clear_all
 
 API_KEY = "owm-test-key-5f1c2a9e7b"  # what the fake upstream accepts
-
-
-def reset_process_caches() -> None:
-    """Forget what a worker keeps in memory: key, client, memo, encoded bodies, hits, masks."""
-    api_keys.cache_clear()
-    upstream.reset_client()
-    reports.clear_memo()
-    documents.clear_encoded()
-    pages.clear_parts()
-    places.clear_popular()
-    hits.discard()
-    visits.discard()
-    redaction.forget_all()
 
 
 @pytest.fixture(autouse=True)
 def fresh_process_caches() -> Iterator[None]:
     """Each test starts with nothing in process memory, as a new worker would."""
-    reset_process_caches()
+    clear_all()
     yield
-    reset_process_caches()
+    clear_all()
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
 from weather.budget import calls_today
-from weather.clients.openweather import OpenWeatherError
+from weather.clients.factory import default_client
+from weather.errors import OpenWeatherError
 from weather.models import (
     ExpiringQuerySet,
     GeocodeMatch,
@@ -23,8 +24,7 @@ from weather.models import (
     WeatherLookup,
 )
 from weather.reports import refresh
-from weather.upstream import default_client
-from weather.vault import VaultError
+from weather.vault.errors import VaultError
 
 
 class FreshnessFilter(admin.SimpleListFilter):

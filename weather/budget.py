@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from weather.clients.openweather import AllowanceExhausted, BudgetExhausted
+from weather.errors import AllowanceExhausted, BudgetExhausted
 from weather.models import UpstreamUsage
 
 Window = UpstreamUsage.Window

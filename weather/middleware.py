@@ -1,4 +1,5 @@
-"""Turn a database outage into a clear 503 instead of a traceback or a bare 500."""
+"""The app's middleware: forwarding headers only from trusted proxies, and a database
+outage as a clear 503 instead of a traceback or a bare 500."""
 
 from __future__ import annotations
 
@@ -6,12 +7,26 @@ import logging
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.template.loader import render_to_string
+
+from weather.client_ip import is_trusted_proxy
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30
+
+
+class TrustedProxyMiddleware:
+    """Drop X-Forwarded-Proto unless the peer is a trusted proxy (before SecurityMiddleware)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if not is_trusted_proxy(request.META.get("REMOTE_ADDR", "")):
+            request.META.pop("HTTP_X_FORWARDED_PROTO", None)
+        return self.get_response(request)
 
 
 class DatabaseUnavailableMiddleware:

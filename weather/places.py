@@ -20,12 +20,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from weather import hits, leases, visits
+from weather import hit_counts, leases, popularity
 from weather.caching import TimedValue
-from weather.clients.openweather import PlaceNotFound, UpstreamUnavailable, WeatherApi
+from weather.clients.factory import request_deadline
+from weather.clients.openweather import WeatherApi
 from weather.clients.schema import Conditions, GeoPlace
+from weather.errors import FALLBACK_ERRORS, PlaceNotFound, UpstreamUnavailable
 from weather.models import GeocodeMatch, GeocodeQuery, Place
-from weather.upstream import FALLBACK_ERRORS, request_deadline
 
 logger = logging.getLogger(__name__)
 
@@ -67,13 +68,13 @@ def find_places(*, query: str, client: WeatherApi, deadline: float | None = None
             .order_by("rank")
         )
         if matches:
-            hits.record(GeocodeQuery, matches[0].query_id)
+            hit_counts.record(GeocodeQuery, matches[0].query_id)
             return [match.place for match in matches]
         # "Not found" is an entry without matches, asked as such: an answer another worker
         # stored since the read above has matches, and must not be taken for "not found".
         negative = GeocodeQuery.objects.fresh().filter(query=key, matches__isnull=True)
         if pk := negative.values_list("pk", flat=True).first():
-            hits.record(GeocodeQuery, pk)
+            hit_counts.record(GeocodeQuery, pk)
             raise PlaceNotFound(not_found)
         return None
 
@@ -177,24 +178,19 @@ def suggest_places(
 
 # The ranking is an aggregate over every place: each worker runs it once a minute, not
 # on every view of the home page.
-_popular: TimedValue[list[Place]] = TimedValue(60)
+_popular: TimedValue[list[Place]] = TimedValue(name="places.popular", seconds=60)
 _POPULAR_KEPT = 8
 
 
 def popular_places(*, limit: int = _POPULAR_KEPT) -> list[Place]:
-    """Return the places the most distinct visitors looked at lately (weather.visits)."""
+    """Return the places the most distinct visitors looked at lately (weather.popularity)."""
     if limit > _POPULAR_KEPT:
         return _most_looked_up(limit)
     return _popular.get_or_make(lambda: _most_looked_up(_POPULAR_KEPT))[:limit]
 
 
-def clear_popular() -> None:
-    """Rank the popular places afresh at the next ask."""
-    _popular.clear()
-
-
 def _most_looked_up(limit: int) -> list[Place]:
-    return visits.most_visited(limit=limit)
+    return popularity.most_visited(limit=limit)
 
 
 def _known_places(key: str, limit: int) -> list[Place]:
@@ -209,7 +205,7 @@ def _known_places(key: str, limit: int) -> list[Place]:
     places = [match.place for match in matches]
     places += Place.objects.filter(name__istartswith=key).order_by("name", "country")[: limit * 2]
     candidates = _unique(places)
-    visitors = visits.visitor_counts([place.pk for place in candidates])
+    visitors = popularity.visitor_counts([place.pk for place in candidates])
     # sorted() is stable: among equals, the geocoder's own ranking stands.
     return sorted(candidates, key=lambda place: -visitors.get(place.pk, 0))[:limit]
 

@@ -26,13 +26,19 @@ from urllib.parse import quote, quote_plus
 from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter
 
+from weather.caching import NO_SETTING, PROCESS_CACHES
+
 MASK = "********"
 # Values this short could be ordinary words; a real key is 32 characters.
 _MIN_SECRET_LENGTH = 8
 _APPID = re.compile(r"(appid=)[^&\s'\"]+", re.IGNORECASE)
 
 _lock = threading.Lock()
-_secrets: deque[str] = deque(maxlen=8)  # the current key and a few it rotated from
+# The current key and a few it rotated from. Only clear_all() forgets them: a changed
+# setting does not make a key that was read any less secret.
+_secrets: deque[str] = PROCESS_CACHES.register(
+    deque(maxlen=8), name="redaction.secrets", cleared_by=NO_SETTING
+)
 
 
 class ApiKey:
@@ -74,12 +80,6 @@ def remember(value: str) -> None:
     with _lock:
         if value not in _secrets:
             _secrets.append(value)
-
-
-def forget_all() -> None:
-    """Stop masking the values remembered so far (a test's fresh start)."""
-    with _lock:
-        _secrets.clear()
 
 
 def mask(text: str) -> str:

@@ -20,7 +20,6 @@ Views call one function here and map its errors to messages and status codes::
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
@@ -31,14 +30,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from weather import hits, leases
-from weather.clients.openweather import OpenWeatherError, UpstreamUnavailable, WeatherApi
+from weather import hit_counts, leases
+from weather.caching import BoundedCache
+from weather.clients.factory import request_deadline
+from weather.clients.openweather import WeatherApi
 from weather.clients.schema import Conditions, Forecast, ForecastStep
+from weather.errors import FALLBACK_ERRORS, OpenWeatherError, UpstreamUnavailable
 from weather.models import Place, WeatherLookup
 from weather.places import find_places, name_after_station, normalise_query, place_at, save_point
 from weather.units import Units
-from weather.upstream import FALLBACK_ERRORS, request_deadline
-from weather.vault import VaultError
+from weather.vault.errors import VaultError
 
 logger = logging.getLogger(__name__)
 
@@ -163,47 +164,31 @@ def refresh(*, lookup: WeatherLookup, client: WeatherApi) -> WeatherReport:
 
 
 class _Memo:
-    """Reports this process served lately, each kept at most WEATHER_MEMO_SECONDS."""
-
-    _MAX_ENTRIES = 2048
+    """Reports this process served lately, each kept at most WEATHER_MEMO_SECONDS and never
+    past its ``expires_at``; a hit is counted as one on the stored lookup."""
 
     def __init__(self) -> None:
-        self._entries: dict[tuple[object, ...], tuple[float, WeatherReport]] = {}
-        self._lock = threading.Lock()
+        # A report is a few tens of kilobytes (40 forecast steps and their place).
+        self._reports: BoundedCache[WeatherReport] = BoundedCache(
+            name="reports.memo", max_entries=2048, max_bytes=32 * 2**20
+        )
 
     def get(self, key: tuple[object, ...]) -> WeatherReport | None:
-        with self._lock:
-            entry = self._entries.get(key)
-        if entry is None:
-            return None
-        until, report = entry
-        if time.monotonic() >= until or report.expires_at <= timezone.now():
+        report = self._reports.get(key)
+        if report is None or report.expires_at <= timezone.now():
             return None
         if report.lookup_id is not None:
-            hits.record(WeatherLookup, report.lookup_id)
+            hit_counts.record(WeatherLookup, report.lookup_id)
         return report
 
     def put(self, key: tuple[object, ...], report: WeatherReport) -> None:
         seconds = settings.WEATHER_MEMO_SECONDS
         if seconds <= 0 or report.is_stale:
             return
-        cached = replace(report, source="cache")
-        with self._lock:
-            if len(self._entries) >= self._MAX_ENTRIES:
-                self._entries.clear()  # bounded; refilling costs one query per key
-            self._entries[key] = (time.monotonic() + seconds, cached)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._reports.put(key, replace(report, source="cache"), ttl=seconds)
 
 
 _memo = _Memo()
-
-
-def clear_memo() -> None:
-    """Forget the reports this process served lately (the next ask reads the database)."""
-    _memo.clear()
 
 
 def _encode(current: Conditions, forecast: Forecast) -> dict[str, Any]:
@@ -280,7 +265,7 @@ def _cache_hit(place: Place, units: Units, lookup: WeatherLookup | None) -> Weat
     decoded = _decode(lookup.payload)
     if decoded is None:
         return None
-    hits.record(WeatherLookup, lookup.pk)
+    hit_counts.record(WeatherLookup, lookup.pk)
     return _report(place, units, decoded, lookup, source="cache")
 
 

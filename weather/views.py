@@ -14,8 +14,10 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control, pat
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from weather import preferences, visits
-from weather.clients.openweather import (
+from weather import popularity, preferences
+from weather.client_ip import client_key
+from weather.clients.factory import client_for
+from weather.errors import (
     AllowanceExhausted,
     BudgetExhausted,
     InvalidApiKey,
@@ -23,16 +25,15 @@ from weather.clients.openweather import (
     PlaceNotFound,
     UpstreamRateLimited,
 )
-from weather.documents import DOCUMENT_VERSION, UNIT_LABELS, encoded_report, place_document
 from weather.forms import PlaceSuggestionForm, WeatherQueryForm
+from weather.fragments import page_etag, report_parts
 from weather.freshness import cache_like_report, not_modified, not_modified_or, report_etag
-from weather.pages import page_etag, report_parts
 from weather.places import MAX_QUERY_LENGTH, popular_places, suggest_places
 from weather.reports import WeatherReport, weather_at, weather_for_query
+from weather.serializers import DOCUMENT_VERSION, UNIT_LABELS, encoded_report, place_document
 from weather.units import Units
-from weather.upstream import client_for
-from weather.vault import VaultError, api_keys
-from weather.visitors import client_key
+from weather.vault.errors import VaultError
+from weather.vault.keycache import api_keys
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def _lookup(request: HttpRequest, form: WeatherQueryForm) -> WeatherReport:
         report = weather_at(lat=data["lat"], lon=data["lon"], units=data["units"], client=client)
     else:
         report = weather_for_query(query=data["q"], units=data["units"], client=client)
-    visits.record(place_id=report.place.pk, client=who)
+    popularity.record(place_id=report.place.pk, client=who)
     return report
 
 

@@ -103,7 +103,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: X-Forwarded-Proto is believed only from WEATHER_TRUSTED_PROXIES.
-    "weather.visitors.TrustedProxyMiddleware",
+    "weather.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Directly after SecurityMiddleware, as whitenoise documents, so static files
     # skip the rest of the stack but still get the security headers.
@@ -196,7 +196,7 @@ STORAGES = {
 }
 
 # --- Security: on by default in production, each switch overridable -------------
-# Believed only when the peer is a trusted proxy (weather.visitors.TrustedProxyMiddleware).
+# Believed only when the peer is a trusted proxy (weather.middleware.TrustedProxyMiddleware).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Addresses or networks of the proxies in front of the app (load balancer, ingress);
 # only their X-Forwarded-For and X-Forwarded-Proto are believed. Empty: none.
@@ -257,7 +257,7 @@ AXES_RESET_ON_SUCCESS = True
 # The client as the rest of the app knows it: the TCP peer, or behind
 # WEATHER_TRUSTED_PROXIES the hop before them; X-Forwarded-For from anyone else is
 # ignored, or an attacker could pick a fresh "address" per try.
-AXES_CLIENT_IP_CALLABLE = "weather.visitors.client_address"
+AXES_CLIENT_IP_CALLABLE = "weather.client_ip.client_address"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # 429 Too Many Requests, axes's default, said here because the page and tests rely on it.
 AXES_HTTP_RESPONSE_CODE = 429

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 
 from tests.factories import GEOCODER_ANSWERS, conditions, forecast
-from weather.clients.openweather import PlaceNotFound
 from weather.clients.schema import Conditions, Forecast, GeoPlace
+from weather.errors import PlaceNotFound
 from weather.units import Units
 
 

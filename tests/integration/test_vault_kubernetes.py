@@ -18,8 +18,7 @@ import pytest
 
 from tests.fakes.tokenreview import FakeTokenReview
 from tests.support.openbao import OpenBaoServer
-from weather.vault import VaultConfig, VaultPermissionDenied, api_keys
-from weather.vault_reader import VaultKeyReader
+from weather.vault import VaultConfig, VaultKeyReader, VaultPermissionDenied, api_keys
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 

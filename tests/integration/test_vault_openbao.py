@@ -21,11 +21,11 @@ from weather.vault import (
     SecretMissing,
     VaultConfig,
     VaultError,
+    VaultKeyReader,
     VaultPermissionDenied,
     VaultSealed,
     VaultUnreachable,
 )
-from weather.vault_reader import VaultKeyReader
 
 pytestmark = pytest.mark.integration
 

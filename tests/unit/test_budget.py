@@ -10,7 +10,8 @@ import requests
 from tests.fakes.keys import FakeKeys
 from tests.unit.conftest import UPSTREAM
 from weather.budget import UpstreamBudget, calls_today
-from weather.clients.openweather import AllowanceExhausted, BudgetExhausted, OpenWeatherClient
+from weather.clients.openweather import OpenWeatherClient
+from weather.errors import AllowanceExhausted, BudgetExhausted
 from weather.models import UpstreamUsage
 from weather.units import Units
 

@@ -21,15 +21,15 @@ import requests_mock
 
 from tests.fakes.keys import FakeKeys
 from tests.unit.conftest import UPSTREAM
-from weather.clients.openweather import (
+from weather.clients.openweather import OpenWeatherClient
+from weather.clients.schema import Conditions, Forecast, GeoPlace
+from weather.errors import (
     InvalidApiKey,
-    OpenWeatherClient,
     OpenWeatherError,
     PlaceNotFound,
     UpstreamRateLimited,
     UpstreamUnavailable,
 )
-from weather.clients.schema import Conditions, Forecast, GeoPlace
 from weather.units import Units
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "openweather"

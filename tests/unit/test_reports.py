@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from tests.fakes.client import FakeClient
 from weather import leases, reports
-from weather.clients.openweather import AllowanceExhausted, BudgetExhausted, UpstreamUnavailable
+from weather.caching import clear_all
+from weather.errors import AllowanceExhausted, BudgetExhausted, UpstreamUnavailable
 from weather.models import Lease, Place, WeatherLookup
 from weather.vault import VaultUnreachable
 
@@ -215,13 +216,13 @@ def test_the_memo_never_outlives_the_lookups_expiry(client, memo, settings):
     assert report.source == "upstream"
 
 
-def test_clear_memo_makes_the_next_ask_read_the_database(client, memo):
+def test_clearing_process_caches_makes_the_next_ask_read_the_database(client, memo):
     reports.weather_for_query(query="London", units="metric", client=client)
     WeatherLookup.objects.update(expires_at=timezone.now())
     assert reports.weather_for_query(query="London", units="metric", client=client).source == (
         "cache"
     )
-    reports.clear_memo()
+    clear_all()
     report = reports.weather_for_query(query="London", units="metric", client=client)
     assert report.source == "upstream"
 
@@ -229,7 +230,7 @@ def test_clear_memo_makes_the_next_ask_read_the_database(client, memo):
 def test_stale_reports_are_not_memoised(client, memo):
     reports.weather_for_query(query="London", units="metric", client=client)
     WeatherLookup.objects.update(expires_at=timezone.now())
-    reports.clear_memo()
+    clear_all()
     client.weather_error = UpstreamUnavailable("down")
     assert reports.weather_for_query(query="London", units="metric", client=client).is_stale
     client.weather_error = None

@@ -3,17 +3,8 @@
 Places are resolved by the geocoding API first and weather is then asked for by
 coordinates, because OpenWeather deprecated looking weather up by city name.
 
-Every failure surfaces as one of these, decided in one place (``_raise_for``)::
-
-    OpenWeatherError
-    ├── UpstreamUnavailable   timeout, connection error, 5xx, malformed JSON,
-    │                         an answer too large, too slow or too deeply nested,
-    │                         or this request's time budget spent
-    ├── UpstreamRateLimited   429
-    │   └── BudgetExhausted   our own per-minute or per-day cap is spent (no call made)
-    │       └── AllowanceExhausted   this client's share of it is spent
-    ├── InvalidApiKey         401 (after one retry with a key re-read from Vault)
-    └── PlaceNotFound         404 / empty geocoding result
+Every failure surfaces as one of ``weather.errors``' tree, decided in one place
+(``_raise_for``).
 
 The API key travels as the ``appid`` query parameter (OpenWeather accepts it
 nowhere else), so request URLs are secrets: this module never puts a URL, or an
@@ -45,56 +36,16 @@ from weather.clients.schema import (
     parse_forecast,
     parse_geo_place,
 )
+from weather.errors import (
+    InvalidApiKey,
+    PlaceNotFound,
+    UpstreamRateLimited,
+    UpstreamUnavailable,
+)
 from weather.redaction import MASK, ApiKey, mask
 from weather.units import Units
 
 logger = logging.getLogger(__name__)
-
-
-class OpenWeatherError(Exception):
-    """Base of every error the client raises."""
-
-    code = "upstream_error"
-
-
-class UpstreamUnavailable(OpenWeatherError):
-    """The upstream could not give a usable answer: timeout, 5xx, bad JSON."""
-
-    code = "upstream_unavailable"
-
-
-class UpstreamRateLimited(OpenWeatherError):
-    """The upstream answered 429."""
-
-    code = "upstream_rate_limited"
-
-
-class BudgetExhausted(UpstreamRateLimited):
-    """Our own upstream budget is spent; no request was sent."""
-
-    code = "budget_exhausted"
-
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class AllowanceExhausted(BudgetExhausted):
-    """This client's own share of the upstream budget is spent; no request was sent."""
-
-    code = "allowance_exhausted"
-
-
-class InvalidApiKey(OpenWeatherError):
-    """The upstream rejected the key, even after re-reading it from Vault."""
-
-    code = "invalid_api_key"
-
-
-class PlaceNotFound(OpenWeatherError):
-    """No place matches the query or coordinates."""
-
-    code = "place_not_found"
 
 
 class KeySource(Protocol):

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from weather import leases, visits
+from weather import leases, popularity
 from weather.budget import purge_before
 from weather.models import GeocodeQuery, Place, WeatherLookup
 
@@ -49,7 +49,7 @@ class Command(BaseCommand):
         ).delete()
         lapsed = leases.purge_expired()
         usage = purge_before(now - timedelta(days=1))
-        old_visits = visits.purge_before(now.date() - timedelta(days=visits.WINDOW_DAYS))
+        old_visits = popularity.purge_before(now.date() - timedelta(days=popularity.WINDOW_DAYS))
         # Expired sessions (the admin's) go on the same schedule, as clearsessions would.
         import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
         self.stdout.write(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import LONDONS, conditions, forecast
-from weather import pages
+from weather import fragments
 from weather.models import Place
 from weather.reports import WeatherReport
 from weather.units import Units
@@ -46,21 +46,21 @@ def test_the_forecast_part_is_what_the_page_showed_before_it_was_cached():
     """The golden file pins the forecast section (alternatives, days, chart, table) of a
     fixed report. When it was written it matched, but for whitespace, what the page
     rendered on every view before this part was cached. Rewrite it only on purpose."""
-    rendered = pages.report_parts(london_report()).forecast
+    rendered = fragments.report_parts(london_report()).forecast
     assert rendered == GOLDEN.read_text()
 
 
 def test_each_version_is_rendered_once_and_a_new_version_again():
-    first = pages.report_parts(london_report())
-    assert pages.report_parts(london_report()) is first
-    served_fresh = pages.report_parts(london_report(source="upstream"))
+    first = fragments.report_parts(london_report())
+    assert fragments.report_parts(london_report()) is first
+    served_fresh = fragments.report_parts(london_report(source="upstream"))
     assert served_fresh is not first  # the label differs, though the parts do not
-    refetched = pages.report_parts(london_report(fetched_at=FETCHED + timedelta(minutes=10)))
+    refetched = fragments.report_parts(london_report(fetched_at=FETCHED + timedelta(minutes=10)))
     assert refetched is not first
 
 
 @pytest.mark.parametrize("units", [Units.IMPERIAL, Units.STANDARD])
 def test_units_are_part_of_the_version(units):
-    assert "°C" in pages.report_parts(london_report()).current
-    other = pages.report_parts(london_report(units=units)).current
+    assert "°C" in fragments.report_parts(london_report()).current
+    other = fragments.report_parts(london_report(units=units)).current
     assert "°C" not in other

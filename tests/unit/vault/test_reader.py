@@ -13,12 +13,12 @@ from tests.fakes.clock import Clock
 from weather.vault import (
     SecretMissing,
     VaultConfig,
+    VaultKeyReader,
     VaultNotConfigured,
     VaultPermissionDenied,
     VaultSealed,
     VaultUnreachable,
 )
-from weather.vault_reader import VaultKeyReader
 
 ADDR = "http://vault.invalid:8200"
 SECRET_URL = f"{ADDR}/v1/secret/data/weather"

@@ -67,7 +67,9 @@ def report_document(report: WeatherReport) -> dict[str, Any]:
     return document
 
 
-_encoded: BoundedCache[bytes] = BoundedCache(256)
+_encoded: BoundedCache[bytes] = BoundedCache(
+    name="serializers.encoded_reports", max_entries=256, max_bytes=8 * 2**20, weigh=len
+)
 
 
 def encoded_report(report: WeatherReport) -> bytes:
@@ -75,11 +77,6 @@ def encoded_report(report: WeatherReport) -> bytes:
     if report.is_stale:
         return _encode(report_document(report))  # its age changes with every request
     return _encoded.get_or_make(report.version, lambda: _encode(report_document(report)))
-
-
-def clear_encoded() -> None:
-    """Forget the bodies encoded so far."""
-    _encoded.clear()
 
 
 def _encode(document: dict[str, Any]) -> bytes:

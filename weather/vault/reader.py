@@ -29,9 +29,9 @@ import hvac
 import hvac.exceptions
 import requests
 
-from weather.vault import (
+from weather.vault.config import VaultConfig
+from weather.vault.errors import (
     SecretMissing,
-    VaultConfig,
     VaultError,
     VaultNotConfigured,
     VaultPermissionDenied,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
-from weather.visitors import client_address, client_key
+from weather.client_ip import client_address, client_key
 
 PROXY = "10.0.0.5"
 

@@ -12,9 +12,9 @@ import requests_mock
 
 from tests.fakes.keys import FakeKeys
 from tests.unit import payloads
-from weather.clients.openweather import (
+from weather.clients.openweather import OpenWeatherClient
+from weather.errors import (
     InvalidApiKey,
-    OpenWeatherClient,
     PlaceNotFound,
     UpstreamRateLimited,
     UpstreamUnavailable,

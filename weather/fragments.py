@@ -20,9 +20,9 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from weather.caching import BoundedCache
-from weather.documents import UNIT_LABELS
 from weather.freshness import report_etag
 from weather.reports import WeatherReport
+from weather.serializers import UNIT_LABELS
 from weather.summaries import daily_summaries, local_time
 
 
@@ -32,17 +32,18 @@ class ReportParts:
     forecast: SafeString  # the other places of that name, the days, the chart and table
 
 
-_parts: BoundedCache[ReportParts] = BoundedCache(256)
+# A page's parts are tens of kilobytes; a worker keeps the latest few hundred of them.
+_parts: BoundedCache[ReportParts] = BoundedCache(
+    name="fragments.report_parts",
+    max_entries=256,
+    max_bytes=8 * 2**20,
+    weigh=lambda parts: len(parts.current) + len(parts.forecast),
+)
 
 
 def report_parts(report: WeatherReport) -> ReportParts:
     """The report's parts of the page, rendered once per report version in this process."""
     return _parts.get_or_make(report.version, lambda: _render(report))
-
-
-def clear_parts() -> None:
-    """Forget the parts rendered so far."""
-    _parts.clear()
 
 
 def page_etag(request: HttpRequest, report: WeatherReport, units: str) -> str:

@@ -1,4 +1,4 @@
-"""The OpenWeather API key, read from Vault (KV v2) at run time and cached in memory.
+"""The OpenWeather API key, cached in memory: ``ApiKeyCache`` and the process's ``api_keys``.
 
 Nothing here talks to Vault at import time. The key lives in exactly one place,
 an ``ApiKeyCache``, for at most ``VAULT_KEY_TTL`` seconds; the OpenWeather client
@@ -8,14 +8,7 @@ cache's lock, and a failed read is not repeated before a short, growing backoff
 (``VAULT_RETRY_BACKOFF``): a slow or dead Vault costs each worker one connection per
 window, never a queue of threads.
 
-Logging in and keeping the token alive is ``weather.vault_reader``'s part. Errors::
-
-    VaultError
-    ├── VaultNotConfigured      no token, AppRole credentials or Kubernetes role
-    ├── VaultUnreachable        connection refused, timeout, DNS
-    ├── VaultSealed             the server answers but is sealed (503)
-    ├── VaultPermissionDenied   token or AppRole lacks access, or expired
-    └── SecretMissing           the path or the field does not exist
+Logging in, reading the secret and keeping the token alive is ``reader.py``'s part.
 """
 
 from __future__ import annotations
@@ -25,113 +18,16 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 
+from weather.caching import Lazy
 from weather.redaction import ApiKey
+from weather.vault.config import VaultConfig
+from weather.vault.errors import VaultError, VaultUnreachable
+from weather.vault.reader import VaultKeyReader
 
 logger = logging.getLogger(__name__)
-
-
-class VaultError(Exception):
-    """Base of every error raised while getting the key from Vault."""
-
-    code = "vault_unavailable"
-
-
-class VaultNotConfigured(VaultError):
-    """No token, AppRole credentials or Kubernetes role is set (or a file cannot be read)."""
-
-
-class VaultUnreachable(VaultError):
-    """Vault did not answer."""
-
-
-class VaultSealed(VaultError):
-    """Vault answered that it is sealed or not initialised."""
-
-
-class VaultPermissionDenied(VaultError):
-    """The credentials were refused or do not grant access to the secret."""
-
-
-class SecretMissing(VaultError):
-    """The secret path or the field inside it does not exist."""
-
-
-@dataclass(frozen=True)
-class VaultConfig:
-    """Where the key lives and how to log in; built from settings, never from os.environ."""
-
-    addr: str
-    kv_mount: str
-    secret_path: str
-    secret_key: str
-    token: str = ""
-    token_file: str = ""
-    role_id: str = ""
-    secret_id: str = ""
-    secret_id_file: str = ""
-    approle_mount: str = "approle"
-    k8s_role: str = ""
-    k8s_token_path: str = "/var/run/secrets/vault/token"  # noqa: S105 (a path)
-    k8s_mount: str = "kubernetes"
-    cacert: str = ""
-    timeout: float = 3.0
-
-    def __repr__(self) -> str:
-        # Keep credentials out of reprs, which debug pages and loggers print.
-        return f"VaultConfig(addr={self.addr!r}, path={self.kv_mount}/{self.secret_path})"
-
-    @classmethod
-    def from_settings(cls) -> VaultConfig:
-        return cls(
-            addr=settings.VAULT_ADDR,
-            kv_mount=settings.VAULT_KV_MOUNT,
-            secret_path=settings.VAULT_SECRET_PATH,
-            secret_key=settings.VAULT_SECRET_KEY,
-            token=settings.VAULT_TOKEN,
-            token_file=settings.VAULT_TOKEN_FILE,
-            role_id=settings.VAULT_ROLE_ID,
-            secret_id=settings.VAULT_SECRET_ID,
-            secret_id_file=settings.VAULT_SECRET_ID_FILE,
-            approle_mount=settings.VAULT_APPROLE_MOUNT,
-            k8s_role=settings.VAULT_K8S_ROLE,
-            k8s_token_path=settings.VAULT_K8S_TOKEN_PATH,
-            k8s_mount=settings.VAULT_K8S_MOUNT,
-            cacert=settings.VAULT_CACERT,
-            timeout=settings.VAULT_TIMEOUT,
-        )
-
-    @property
-    def uses_approle(self) -> bool:
-        return bool(self.role_id and (self.secret_id or self.secret_id_file))
-
-    @property
-    def uses_kubernetes(self) -> bool:
-        """Log in with the pod's service account token (Vault's kubernetes auth method)."""
-        return bool(self.k8s_role and not self.uses_approle)
-
-    @property
-    def uses_token_file(self) -> bool:
-        return bool(
-            self.token_file
-            and not self.token
-            and not self.uses_approle
-            and not self.uses_kubernetes
-        )
-
-    @property
-    def can_log_in_again(self) -> bool:
-        """Whether a new token can be had: by a login, or from a file something rewrites."""
-        return self.uses_approle or self.uses_kubernetes or self.uses_token_file
-
-    @property
-    def location(self) -> str:
-        return f"{self.kv_mount}/{self.secret_path}#{self.secret_key}"
 
 
 class ApiKeyCache:
@@ -257,49 +153,20 @@ def _again(failure: VaultError) -> VaultError:
     return again
 
 
-class _ProcessKeyCache:
-    """The process-wide ``ApiKeyCache``: built once, even when the first requests race.
-
-    (``functools.cache`` may call its function once per racing thread, and each cache
-    it built would read Vault on its own, ignoring the others' backoff.)
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._cache: ApiKeyCache | None = None
-
-    def __call__(self) -> ApiKeyCache:
-        with self._lock:
-            if self._cache is None:
-                self._cache = self._from_settings()
-            return self._cache
-
-    def cache_clear(self) -> None:
-        """Forget the cache (and so the token), so the next call builds one from settings."""
-        with self._lock:
-            self._cache = None
-
-    @staticmethod
-    def _from_settings() -> ApiKeyCache:
-        # Imported here: the reader's module imports the error tree from this one.
-        from weather.vault_reader import VaultKeyReader
-
-        reader = VaultKeyReader(VaultConfig.from_settings())
-        return ApiKeyCache(
-            read=reader.read,
-            ttl=settings.VAULT_KEY_TTL,
-            backoff=settings.VAULT_RETRY_BACKOFF,
-            backoff_max=settings.VAULT_RETRY_BACKOFF_MAX,
-            # A request needing the key waits this long at most for another's read.
-            wait=min(0.5, settings.VAULT_TIMEOUT),
-        )
+def _from_settings() -> ApiKeyCache:
+    reader = VaultKeyReader(VaultConfig.from_settings())
+    return ApiKeyCache(
+        read=reader.read,
+        ttl=settings.VAULT_KEY_TTL,
+        backoff=settings.VAULT_RETRY_BACKOFF,
+        backoff_max=settings.VAULT_RETRY_BACKOFF_MAX,
+        # A request needing the key waits this long at most for another's read.
+        wait=min(0.5, settings.VAULT_TIMEOUT),
+    )
 
 
-api_keys = _ProcessKeyCache()
+# Built once per process, however the first requests race: each cache built would read
+# Vault on its own, ignoring the others' backoff. Cleared with the VAULT_ settings (and
+# so the token with it).
+api_keys: Lazy[ApiKeyCache] = Lazy(_from_settings, name="vault.api_keys", cleared_by=("VAULT_",))
 """Return the process-wide key cache (``api_keys()``), built lazily from settings."""
-
-
-@receiver(setting_changed)
-def _reset_on_settings_change(*, setting: str, **kwargs: object) -> None:
-    if setting.startswith("VAULT_"):
-        api_keys.cache_clear()

@@ -32,7 +32,7 @@ def _write(counts: Counter[Row]) -> Counter[Row]:
 
 
 _hits: PendingWrites[Row] = PendingWrites(
-    write=_write, every=lambda: settings.WEATHER_HIT_FLUSH_SECONDS
+    name="hit_counts.pending", write=_write, every=lambda: settings.WEATHER_HIT_FLUSH_SECONDS
 )
 
 
@@ -44,8 +44,3 @@ def record(model: type[Model], pk: int) -> None:
 def flush() -> None:
     """Write every pending count now."""
     _hits.flush()
-
-
-def discard() -> None:
-    """Drop every pending count without writing it (a test's fresh start)."""
-    _hits.discard()

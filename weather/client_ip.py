@@ -4,7 +4,7 @@ A client is the peer address of the connection (``REMOTE_ADDR``) unless that pee
 one of ``WEATHER_TRUSTED_PROXIES`` (addresses or networks: the load balancer, the
 ingress, the reverse proxy); only then is ``X-Forwarded-For`` read, from the right,
 skipping the trusted hops, and only then is ``X-Forwarded-Proto`` believed
-(``TrustedProxyMiddleware`` drops it from anyone else, so Django's
+(``weather.middleware.TrustedProxyMiddleware`` drops it from anyone else, so Django's
 ``SECURE_PROXY_SSL_HEADER`` cannot be fed by a client).
 
 The allowance key groups IPv6 clients by their /64, which one subscriber usually
@@ -14,32 +14,28 @@ holds whole: otherwise one machine could be a million clients.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
-from functools import cache
 
 from django.conf import settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest
+
+from weather.caching import Lazy
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-@cache
-def trusted_proxies() -> tuple[Network, ...]:
-    """The networks whose forwarding headers are believed (WEATHER_TRUSTED_PROXIES)."""
+def _trusted_from_settings() -> tuple[Network, ...]:
     return tuple(
         ipaddress.ip_network(item, strict=False) for item in settings.WEATHER_TRUSTED_PROXIES
     )
 
 
-@receiver(setting_changed)
-def _reset_on_settings_change(*, setting: str, **kwargs: object) -> None:
-    if setting == "WEATHER_TRUSTED_PROXIES":
-        trusted_proxies.cache_clear()
+trusted_proxies: Lazy[tuple[Network, ...]] = Lazy(
+    _trusted_from_settings, name="client_ip.trusted_proxies", cleared_by=("WEATHER_TRUSTED_",)
+)
+"""The networks whose forwarding headers are believed (WEATHER_TRUSTED_PROXIES)."""
 
 
-def _is_trusted(address: str) -> bool:
+def is_trusted_proxy(address: str) -> bool:
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:
@@ -50,14 +46,14 @@ def _is_trusted(address: str) -> bool:
 def client_address(request: HttpRequest) -> str:
     """The address of the client this request comes from, as far as it can be known."""
     peer: str = request.META.get("REMOTE_ADDR", "")
-    if not _is_trusted(peer):
+    if not is_trusted_proxy(peer):
         return peer
     forwarded: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     # The rightmost hops were added by our own proxies; the first one that is not is the
     # client as our outermost proxy saw it. Anything left of it the client could write.
     for hop in reversed(hops):
-        if not _is_trusted(hop):
+        if not is_trusted_proxy(hop):
             return hop if _is_address(hop) else peer
     return peer
 
@@ -82,15 +78,3 @@ def _is_address(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-class TrustedProxyMiddleware:
-    """Drop X-Forwarded-Proto unless the peer is a trusted proxy (before SecurityMiddleware)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if not _is_trusted(request.META.get("REMOTE_ADDR", "")):
-            request.META.pop("HTTP_X_FORWARDED_PROTO", None)
-        return self.get_response(request)

@@ -4,7 +4,7 @@ One client repeating a cached request 300 times is one visitor. Each process col
 (place, visitor, day) in memory and writes the new ones at most every
 ``WEATHER_HIT_FLUSH_SECONDS``, in one ``INSERT ... ON CONFLICT DO NOTHING``, so a
 cached view costs no write. Visitors are a keyed hash of their client address
-(``weather.visitors.client_key``), never the address itself.
+(``weather.client_ip.client_key``), never the address itself.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ def _write(visits: Counter[Visit]) -> Counter[Visit]:
 
 
 _visits: PendingWrites[Visit] = PendingWrites(
-    write=_write, every=lambda: settings.WEATHER_HIT_FLUSH_SECONDS
+    name="popularity.pending_visits",
+    write=_write,
+    every=lambda: settings.WEATHER_HIT_FLUSH_SECONDS,
 )
 
 
@@ -56,11 +58,6 @@ def record(*, place_id: int, client: str) -> None:
 def flush() -> None:
     """Write every pending visit now."""
     _visits.flush()
-
-
-def discard() -> None:
-    """Drop every pending visit without writing it (a test's fresh start)."""
-    _visits.discard()
 
 
 def most_visited(*, limit: int) -> list[Place]:
