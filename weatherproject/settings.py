@@ -342,7 +342,7 @@ WEATHER_REFRESH_WAIT = env_number("WEATHER_REFRESH_WAIT", 2)
 # Each process re-serves a report for this long without asking the database
 # (never past its expiry); an operator's "expire now" shows within this time.
 WEATHER_MEMO_SECONDS = env_number("WEATHER_MEMO_SECONDS", 5)
-# Cache-hit counters are summed in memory and written at most this often (weather/hits.py).
+# Cache-hit counters are summed in memory and written at most this often (weather/hit_counts.py).
 WEATHER_HIT_FLUSH_SECONDS = env_number("WEATHER_HIT_FLUSH_SECONDS", 5)
 # Set by `make run` when it serves the bundled fake upstream: the page says so.
 WEATHER_DEMO_MODE = env_bool("WEATHER_DEMO_MODE", False)
