@@ -19,9 +19,10 @@ import hmac
 import logging
 import re
 import threading
+import unicodedata
 from collections import deque
 from typing import Any, NoReturn
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote_plus
 
 from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter
@@ -36,7 +37,7 @@ _APPID = re.compile(r"(appid=)[^&\s'\"]+", re.IGNORECASE)
 _lock = threading.Lock()
 # The current key and a few it rotated from. Only clear_all() forgets them: a changed
 # setting does not make a key that was read any less secret.
-_secrets: deque[str] = PROCESS_CACHES.register(
+_secrets: deque[_Secret] = PROCESS_CACHES.register(
     deque(maxlen=8), name="redaction.secrets", cleared_by=NO_SETTING
 )
 
@@ -78,18 +79,117 @@ def remember(value: str) -> None:
     if len(value) < _MIN_SECRET_LENGTH:
         return
     with _lock:
-        if value not in _secrets:
-            _secrets.append(value)
+        if all(known.value != value for known in _secrets):
+            _secrets.append(_Secret(value))
+
+
+class _Secret:
+    """A remembered secret and the forms of it a reader would recognise, as skeletons."""
+
+    __slots__ = ("forms", "value")
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        # quote_plus: "+" stands for a space only in a query string, so it is its own form.
+        self.forms = tuple({_skeleton(form)[0] for form in (value, quote_plus(value))} - {""})
+
+    def __repr__(self) -> str:
+        return f"_Secret({MASK!r})"
+
+
+# Characters a reader does not see: control (Cc), format (Cf: zero-width, bidi
+# embeddings and isolates, BOM, soft hyphen), surrogates (Cs), private use (Co), and the
+# line and paragraph separators (Zl, Zp). Removing them is what ``clean`` does to text
+# from the upstream; skipping them is how ``mask`` finds a secret they were put into.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+
+# What a reader decodes in their head: escapes as a log line or a repr() prints them
+# (\x61, \u0061, \U00000061), HTML character references (&#97; &#x61;), and URL
+# percent-escapes (%61); otherwise one character.
+_TOKEN = re.compile(
+    r"\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}"
+    r"|&#[0-9]{1,7};|&#[xX][0-9a-fA-F]{1,6};|%[0-9a-fA-F]{2}|.",
+    re.DOTALL,
+)
+# Text a reader sees as it is: printable ASCII with no escape in it (the fast path).
+_NEEDS_DECODING = re.compile(r"[^\x20-\x7e]|\\[xuU]|&#|%")
+
+
+def clean(text: str) -> str:
+    """``text`` without the characters a reader does not see (``INVISIBLE_CATEGORIES``)."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) not in INVISIBLE_CATEGORIES)
+
+
+def _decoded(token: str) -> str:
+    if len(token) == 1:
+        return token
+    digits = token.lstrip("\\xuU&#%").rstrip(";")
+    hexadecimal = token[1] in "xuUX" or token[0] == "%" or token[:3].lower() == "&#x"
+    try:
+        return chr(int(digits.lstrip("xX"), 16 if hexadecimal else 10))
+    except (ValueError, OverflowError):
+        return token
+
+
+def _skeleton(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """What a reader sees of ``text``, compared loosely: escapes decoded, invisible
+    characters dropped, compatibility forms folded (NFKC: fullwidth letters are letters)
+    and case folded; with the span of ``text`` each skeleton character came from."""
+    chars: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for match in _TOKEN.finditer(text):
+        char = _decoded(match.group())
+        if len(char) == 1 and unicodedata.category(char) in INVISIBLE_CATEGORIES:
+            continue
+        for folded in unicodedata.normalize("NFKC", char).casefold():
+            chars.append(folded)
+            spans.append(match.span())
+    return "".join(chars), spans
+
+
+def _found(haystack: str, needles: list[str]) -> list[tuple[int, int]]:
+    """Where each needle occurs in ``haystack``, as (start, end) skeleton positions."""
+    found = []
+    for needle in needles:
+        start = haystack.find(needle)
+        while start != -1:
+            found.append((start, start + len(needle)))
+            start = haystack.find(needle, start + 1)
+    return found
 
 
 def mask(text: str) -> str:
-    """``text`` with every remembered secret (plain or URL-quoted) and ``appid=`` masked."""
+    """``text`` with every remembered secret, in any form a reader would recognise as it,
+    and every ``appid=`` value masked.
+
+    A secret is found in what a reader sees (``_skeleton``): spelt with escapes, split by
+    invisible characters, in fullwidth or other case. So masking works on text as it is
+    printed, whatever was decoded or cleaned on its way there."""
     with _lock:
-        secrets = list(_secrets)
-    for secret in secrets:
-        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
-            text = text.replace(form, MASK)
+        forms = [form for secret in _secrets for form in secret.forms]
+    if forms:
+        if _NEEDS_DECODING.search(text):
+            skeleton, spans = _skeleton(text)
+            found = [(spans[start][0], spans[end - 1][1]) for start, end in _found(skeleton, forms)]
+        else:  # printable ASCII: its skeleton is itself, lower-cased, position for position
+            found = _found(text.lower(), forms)
+        text = _replaced(text, found)
     return _APPID.sub(r"\1" + MASK, text)
+
+
+def _replaced(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each span (merged where they overlap) replaced by the mask."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in reversed(merged):
+        text = text[:start] + MASK + text[end:]
+    return text
 
 
 class MaskingExceptionReporter(ExceptionReporter):

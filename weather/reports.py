@@ -204,7 +204,7 @@ def _decode(payload: Any) -> tuple[Conditions, Forecast] | None:
             timezone_offset=raw["timezone_offset"],
             steps=tuple(ForecastStep(**step) for step in raw["steps"]),
         )
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError):
         # The dataclasses check what was stored as they check an answer: a payload
         # that fails is fetched again, never shown.
         return None

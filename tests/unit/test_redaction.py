@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import pickle
 import re
@@ -9,7 +10,9 @@ import re
 import pytest
 from django.test import Client
 
+from tests.fakes.echoes import echo_forms, reader_sees
 from tests.unit.conftest import STUB_KEY, UPSTREAM
+from weather.clients.schema import clean_text
 from weather.redaction import MASK, ApiKey, mask
 
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -59,3 +62,48 @@ def test_the_debug_error_page_does_not_show_the_key(settings, stubbed_services):
     assert "RuntimeError" in page
     assert "_get_once" in page  # the client's own frame, with its variables, is on the page
     assert STUB_KEY not in page
+
+
+# --- The key in any form a reader would recognise ----------------------------------------
+
+ECHOES = echo_forms(SECRET)
+
+
+def test_the_enumeration_covers_every_class_of_echo():
+    names = " ".join(ECHOES)
+    for kind in ("json-escaped", "upper case", "fullwidth", "percent", "HTML", "repr", "U+0000"):
+        assert kind in names
+    for char in ("\u200b", "\u202e", "\u2066", "\u2069", "\ufeff", "\u2028", "\u2029", "\x85"):
+        assert f"U+{ord(char):04X}" in names
+    assert len(ECHOES) > 250  # 65 controls, 170 format characters, 2 separators, ...
+    # Each form, decoded and cleaned, is what a reader sees as the key.
+    assert all(reader_sees(SECRET, json.loads(literal)) for literal in ECHOES.values())
+
+
+@pytest.mark.parametrize("name", list(ECHOES))
+def test_upstream_text_that_reads_as_the_key_is_masked_once_decoded_and_cleaned(name):
+    ApiKey(SECRET)
+    shown = clean_text(json.loads(ECHOES[name]))
+    assert not reader_sees(SECRET, shown), shown
+    assert MASK in shown
+
+
+@pytest.mark.parametrize("name", list(ECHOES))
+def test_a_log_line_holding_the_key_in_any_form_is_masked(name, caplog):
+    ApiKey(SECRET)
+    caplog.set_level(logging.INFO)
+    logging.getLogger("weather.views").warning("upstream said %s", json.loads(ECHOES[name]))
+    logging.getLogger("weather.views").warning("upstream said %r", json.loads(ECHOES[name]))
+    assert not reader_sees(SECRET, caplog.text)
+
+
+def test_clean_text_masks_before_it_cuts_so_no_part_of_the_key_is_left():
+    ApiKey(SECRET)
+    shown = clean_text("x" * 190 + SECRET, limit=200)
+    assert SECRET[:10] not in shown
+    assert shown.endswith(MASK)
+
+
+def test_invisible_characters_are_removed_from_upstream_text():
+    assert clean_text("Paris\u202egnp.exe\u2066\u2069\u200b\ufeff\u2028\u2029") == "Parisgnp.exe"
+    assert clean_text("Zürich, 東京") == "Zürich, 東京"

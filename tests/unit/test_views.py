@@ -6,6 +6,7 @@ Vault and OpenWeather are stubbed at the HTTP transport (see conftest.py).
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -290,6 +291,26 @@ def test_api_says_stale_with_its_age(client, stubbed_services):
     page = client.get("/", {"q": "London"}).content.decode()
     assert "Showing weather from <time" in page
     assert "an hour ago</time>: the weather service is not answering" in page
+
+
+HUGE_TEMPERATURE = json.dumps(payloads.CURRENT).replace('"temp": 4.17', '"temp": 1' + "0" * 400)
+
+
+def test_a_number_too_large_for_a_float_is_a_503_without_a_copy(client, stubbed_services):
+    stubbed_services.get(WEATHER_URL, text=HUGE_TEMPERATURE)
+    api = client.get("/api/weather", {"q": "London"})
+    assert api.status_code == 503
+    assert api.json()["error"]["code"] == "upstream_unavailable"
+    assert client.get("/", {"q": "London"}).status_code == 503
+
+
+def test_a_number_too_large_for_a_float_serves_the_stored_copy(client, stubbed_services):
+    client.get("/api/weather", {"q": "London"})
+    WeatherLookup.objects.update(expires_at=timezone.now())
+    stubbed_services.get(WEATHER_URL, text=HUGE_TEMPERATURE)
+    body = client.get("/api/weather", {"q": "London"}).json()
+    assert body["source"] == "stale"
+    assert client.get("/", {"q": "London"}).status_code == 200
 
 
 def test_spent_budget_without_a_copy_is_429_with_retry_after(client, stubbed_services, settings):

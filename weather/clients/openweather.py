@@ -32,6 +32,7 @@ from weather.clients.schema import (
     Conditions,
     Forecast,
     GeoPlace,
+    clean_text,
     parse_conditions,
     parse_forecast,
     parse_geo_place,
@@ -42,7 +43,7 @@ from weather.errors import (
     UpstreamRateLimited,
     UpstreamUnavailable,
 )
-from weather.redaction import MASK, ApiKey, mask
+from weather.redaction import MASK, ApiKey
 from weather.units import Units
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def _status_of(body: Any, fallback: int) -> int:
 
 def _upstream_message(body: Any) -> str:
     if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return mask(body["message"])[:200]
+        return clean_text(body["message"])
     return ""
 
 
@@ -95,7 +96,7 @@ def _raise_for(status: int, body: Any) -> None:
 
 _Parsed = TypeVar("_Parsed")
 # What the schema's parsers raise on an answer they cannot use.
-_PARSE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+_PARSE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError)
 
 
 def _parse(parser: Callable[[Any], _Parsed], body: Any, what: str) -> _Parsed:
@@ -266,7 +267,10 @@ class OpenWeatherClient:
                 f"Could not reach OpenWeather ({type(exc).__name__})"
             ) from None
         # An answer that repeats the key (an error echoing the request, a broken proxy)
-        # must not carry it into a page, a stored payload or a log line.
+        # must not carry it into a page, a stored payload or a log line. Every string is
+        # masked again after decoding and cleaning (schema.clean_text), which also finds
+        # the key spelt with JSON escapes or split by invisible characters; this first pass
+        # only keeps the plain echo out of the decoded body as a whole.
         content = content.replace(api_key.reveal().encode(), MASK.encode())
         body = parse_json(content)
         _raise_for(

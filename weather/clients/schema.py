@@ -2,7 +2,7 @@
 
 Each dataclass checks its own fields when it is built, whether from an upstream
 answer (the parsers below) or from a payload stored earlier (``reports``): numbers
-are finite and in range, text has no control characters and a bounded length,
+are finite and in range, text is cleaned and masked (``clean_text``) with a bounded length,
 country codes are two ASCII letters, icons are OpenWeather's codes. So nothing the
 upstream sends, and nothing stored, can make a page fail.
 
@@ -21,14 +21,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from weather.redaction import clean, mask
+
 # Wide enough for any real reading in any units (K, °C, °F), narrow enough for a chart.
 _TEMPERATURE = (-150.0, 400.0)
 _OFFSET = (-14 * 3600, 14 * 3600)  # UTC-14:00 .. UTC+14:00, the offsets in use
 _TIME = (0, 4_102_444_800)  # 1970 .. 2100
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _ICON = re.compile(r"\d\d[dn]")
 _TEXT_LIMIT = 200
+# OpenWeather's 5-day forecast is 40 three-hour steps. Whatever the upstream sends, a
+# forecast keeps at most this many, within this span: the chart, the table and the
+# page have a size bounded by design, not by the dates an answer claims.
+MAX_FORECAST_STEPS = 48
+MAX_FORECAST_SPAN = 6 * 86_400
 _MAX_LOCAL_NAMES = 100
 
 
@@ -36,7 +42,10 @@ def _number(value: Any, low: float = -math.inf, high: float = math.inf) -> float
     """A finite JSON number within [low, high]."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a number, got {type(value).__name__}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError as exc:  # a JSON integer too large for a float (10**400)
+        raise ValueError("a number too large for a float") from exc
     if not (math.isfinite(number) and low <= number <= high):
         raise ValueError(f"{number!r} is outside {low}..{high}")
     return number
@@ -51,11 +60,17 @@ def _optional_whole(value: Any, low: float, high: float) -> int | None:
     return None if value is None else _whole(value, low, high)
 
 
-def _text(value: Any, limit: int = _TEXT_LIMIT) -> str:
-    """Text without control characters, at most ``limit`` characters."""
+def clean_text(value: Any, limit: int = _TEXT_LIMIT) -> str:
+    """Upstream text as it may be shown: validated (a string), cleaned (no control or format
+    character: what a reader would not see, or would see reordered), masked (no secret in
+    any form a reader would recognise) and only then cut to ``limit`` characters, so a cut
+    cannot leave part of a secret behind. The one way upstream text enters the app."""
     if not isinstance(value, str):
         raise TypeError(f"expected text, got {type(value).__name__}")
-    return _CONTROL.sub("", value).strip()[:limit]
+    return mask(clean(value)).strip()[:limit]
+
+
+_text = clean_text
 
 
 def _optional_text(value: Any) -> str:
@@ -190,7 +205,8 @@ class ForecastStep:
 
 @dataclass(frozen=True)
 class Forecast:
-    """The steps in time order, one per time; ``timezone_offset`` as in ``Conditions``."""
+    """The steps in time order, one per time, all within ``MAX_FORECAST_SPAN`` of each other
+    and at most ``MAX_FORECAST_STEPS``; ``timezone_offset`` as in ``Conditions``."""
 
     timezone_offset: int | None
     steps: tuple[ForecastStep, ...]
@@ -202,7 +218,21 @@ class Forecast:
             if not isinstance(step, ForecastStep):
                 raise TypeError("a forecast holds ForecastSteps")
             by_time.setdefault(step.at, step)  # the first of two steps at one time
-        _set(self, "steps", tuple(by_time[at] for at in sorted(by_time)))
+        ordered = [by_time[at] for at in sorted(by_time)]
+        _set(self, "steps", tuple(_densest_window(ordered)[:MAX_FORECAST_STEPS]))
+
+
+def _densest_window(steps: list[ForecastStep]) -> list[ForecastStep]:
+    """The longest run of ``steps`` (in time order) within ``MAX_FORECAST_SPAN``, the
+    earliest of equals: two steps dated 1970 and 2100 among forty real ones are dropped,
+    and the forty kept."""
+    best_start, best_end, start = 0, 0, 0
+    for end, step in enumerate(steps, start=1):
+        while step.at - steps[start].at > MAX_FORECAST_SPAN:
+            start += 1
+        if end - start > best_end - best_start:
+            best_start, best_end = start, end
+    return steps[best_start:best_end]
 
 
 def _readings(item: Mapping[str, Any]) -> dict[str, Any]:

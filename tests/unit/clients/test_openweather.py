@@ -10,6 +10,7 @@ import pytest
 import requests
 import requests_mock
 
+from tests.fakes.echoes import echo_forms, reader_sees
 from tests.fakes.keys import FakeKeys
 from tests.unit import payloads
 from weather.clients.openweather import OpenWeatherClient
@@ -299,3 +300,26 @@ def test_an_answer_that_repeats_the_key_never_hands_it_on(client, transport):
     conditions = client.current(lat=1, lon=2, units=Units.METRIC)
     assert KEY not in repr(conditions)
     assert conditions.station_name == "Station ********"
+
+
+def test_no_text_the_client_returns_reads_as_the_key_however_it_was_sent(client, transport):
+    forms = list(echo_forms(KEY).values())
+    entries = ",".join(
+        f'{{"name": {form}, "state": {form}, "lat": 1, "lon": 2, "country": "GB",'
+        f' "local_names": {{"en": {form}}}}}'
+        for form in forms
+    )
+    transport.register_uri("GET", GEO, text=f"[{entries}]")
+    places = client.geocode("anything", limit=5)
+    assert len(places) == len(forms)
+    shown = [
+        text for place in places for text in (place.name, place.state, place.local_names["en"])
+    ]
+    assert [text for text in shown if reader_sees(KEY, text)] == []
+
+
+def test_a_number_too_large_for_a_float_is_an_unusable_answer_not_a_crash(client, transport):
+    body = json.dumps(CURRENT_BODY).replace('"temp": 4.17', '"temp": 1' + "0" * 400)
+    transport.register_uri("GET", WEATHER, text=body)
+    with pytest.raises(UpstreamUnavailable, match="unexpected current weather"):
+        client.current(lat=1, lon=2, units=Units.METRIC)

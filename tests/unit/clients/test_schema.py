@@ -11,6 +11,8 @@ import pytest
 from tests.factories import conditions, forecast
 from tests.unit import payloads
 from weather.clients.schema import (
+    MAX_FORECAST_SPAN,
+    MAX_FORECAST_STEPS,
     Conditions,
     Forecast,
     GeoPlace,
@@ -59,6 +61,8 @@ def test_a_place_without_a_usable_name_is_refused():
     [
         ("temp", "hot"),
         ("temp", 1e308),
+        ("temp", 10**400),  # a JSON integer too large for a float
+        ("humidity", -(10**400)),
         ("temp", True),
         ("humidity", 250),
         ("pressure", -3),
@@ -115,3 +119,20 @@ def test_a_stored_payload_is_checked_as_an_answer_is():
     assert Conditions(**stored) == conditions()
     with pytest.raises(ValueError, match="outside"):
         Conditions(**{**stored, "temp": 1e308})
+
+
+def test_steps_far_from_the_others_are_dropped_whatever_their_order():
+    real = list(forecast().steps)
+    past = replace(real[0], at=0)  # 1970
+    future = replace(real[0], at=4_102_444_800)  # 2100
+    parsed = Forecast(timezone_offset=0, steps=(past, *real, future))
+    assert [step.at for step in parsed.steps] == [step.at for step in real]
+    assert parsed.steps[-1].at - parsed.steps[0].at <= MAX_FORECAST_SPAN
+
+
+def test_a_forecast_keeps_at_most_its_share_of_steps():
+    first = forecast().steps[0]
+    hourly = tuple(replace(first, at=first.at + i * 600) for i in range(500))
+    parsed = Forecast(timezone_offset=0, steps=hourly)
+    assert len(parsed.steps) == MAX_FORECAST_STEPS
+    assert parsed.steps[0].at == first.at
