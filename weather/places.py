@@ -158,8 +158,9 @@ def suggest_places(
     Known places (earlier geocoding answers whose query starts with the text, then
     places whose name does) cost nothing. Only when none is known, and
     ``ask_upstream`` allows it, is the geocoder asked, through ``find_places``, so its
-    caches (negative answers included) and the upstream budget apply; a failing
-    upstream just means no suggestions.
+    caches (negative answers included) and the upstream budget apply. No match is
+    an empty list; a failing upstream, a spent budget or share raise (``FALLBACK_ERRORS``),
+    so the caller can tell "nothing" from "not now".
     """
     key = normalise_query(query)[:MAX_QUERY_LENGTH]
     if len(key) < SUGGESTION_MIN_LENGTH or not any(ch.isalnum() for ch in key):
@@ -170,9 +171,6 @@ def suggest_places(
     try:
         return find_places(query=key, client=client)[:limit]
     except PlaceNotFound:
-        return []
-    except FALLBACK_ERRORS as exc:
-        logger.info("no suggestions for %r: %s", key, exc.code)
         return []
 
 

@@ -8,6 +8,7 @@ app_name = "weather"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("units", views.choose_units, name="units"),
     path("api/weather", views.api_weather, name="api-weather"),
     path("api/places", views.api_places, name="api-places"),
     path("robots.txt", views.robots_txt, name="robots-txt"),

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from weather import popularity, preferences
 from weather.client_ip import client_key
 from weather.clients.factory import client_for
 from weather.errors import (
+    FALLBACK_ERRORS,
     AllowanceExhausted,
     BudgetExhausted,
     InvalidApiKey,
@@ -28,6 +31,7 @@ from weather.errors import (
 from weather.forms import PlaceSuggestionForm, WeatherQueryForm
 from weather.fragments import page_etag, report_parts
 from weather.freshness import cache_like_report, not_modified, not_modified_or, report_etag
+from weather.models import Place
 from weather.places import MAX_QUERY_LENGTH, popular_places, suggest_places
 from weather.reports import WeatherReport, weather_at, weather_for_query
 from weather.serializers import DOCUMENT_VERSION, UNIT_LABELS, encoded_report, place_document
@@ -117,18 +121,13 @@ def _page(
     return render(request, "weather/dashboard.html", context, status=status)
 
 
-@require_GET
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The search page, and the weather for the place searched, in the visitor's units."""
-    response = _dashboard(request)
-    # An explicit choice (the toggle, or a shared link) becomes the visitor's preference;
-    # an answer that sets it is this visitor's own, whatever else it says.
-    if preferences.remember_units(request, response, request.GET.get("units", "")):
-        patch_cache_control(response, private=True)
-    return response
+    """The search page, and the weather for the place searched, in the visitor's units.
 
-
-def _dashboard(request: HttpRequest) -> HttpResponse:
+    It never sets a cookie, so a shared cache may keep what it marks public: units in
+    the address are shown, not remembered (the toggle goes through ``choose_units``).
+    """
     chosen = request.GET.get("units")
     units = chosen or preferences.preferred_units(request)
     if not any(name in request.GET for name in SEARCH_PARAMS):
@@ -175,6 +174,27 @@ def _dashboard(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@require_safe
+def choose_units(request: HttpRequest) -> HttpResponse:
+    """The units toggle: remember the choice (made on this site) and go back to the page
+    the visitor was on, in those units.
+
+    An address of its own that no cache keeps: were the toggle the page's own address,
+    a shared cache that had seen it once would answer the next visitor's click itself,
+    without the cookie, and the choice would be lost.
+    """
+    units = request.GET.get("units", "")
+    keep = {name: request.GET[name] for name in SEARCH_PARAMS if request.GET.get(name)}
+    if units in Units.values:
+        keep["units"] = units
+    response = redirect(f"{reverse('weather:dashboard')}?{urlencode(keep)}" if keep else "/")
+    response.status_code = 303
+    preferences.remember_units(request, response, units)
+    add_never_cache_headers(response)
+    patch_cache_control(response, private=True)
+    return response
+
+
 def _uncached(response: HttpResponse) -> HttpResponse:
     add_never_cache_headers(response)
     return response
@@ -190,7 +210,7 @@ def _error(
     return response
 
 
-@require_GET
+@require_safe
 def api_weather(request: HttpRequest) -> HttpResponse:
     """The same data as the page, as JSON."""
     form = WeatherQueryForm(request.GET)
@@ -206,32 +226,44 @@ def api_weather(request: HttpRequest) -> HttpResponse:
     return not_modified_or(request, response, etag=report_etag(report, DOCUMENT_VERSION))
 
 
-@require_GET
+@require_safe
 def api_places(request: HttpRequest) -> JsonResponse:
     """Places matching a half-typed name, for the search box; junk gets an empty list."""
     form = PlaceSuggestionForm(request.GET)
-    places = []
+    places: list[Place] = []
+    refused = False
     if form.is_valid():
         client = client_for(client_key(request))
-        places = suggest_places(
-            query=form.cleaned_data["q"], client=client, ask_upstream=form.cleaned_data["lookup"]
-        )
+        try:
+            places = suggest_places(
+                query=form.cleaned_data["q"],
+                client=client,
+                ask_upstream=form.cleaned_data["lookup"],
+            )
+        except FALLBACK_ERRORS:
+            refused = True  # no suggestions for now: the search itself says why
     response = JsonResponse(
         {"places": [place_document(place) for place in places]},
         json_dumps_params={"ensure_ascii": False},
     )
-    # Suggestions change only with the geocoding cache; a minute spares repeated keystrokes.
-    patch_cache_control(response, max_age=60)
+    if refused:
+        # Born of this client's spent share or a failure: true for nobody else, and not
+        # for long, so no cache may keep it (one client must not empty everyone's list).
+        add_never_cache_headers(response)
+    else:
+        # The same for everyone; it changes only with the geocoding cache, and a minute
+        # spares repeated keystrokes.
+        patch_cache_control(response, public=True, max_age=60)
     return response
 
 
-@require_GET
+@require_safe
 def robots_txt(request: HttpRequest) -> HttpResponse:
     """Let crawlers index the pages, not the JSON API."""
     return HttpResponse("User-agent: *\nDisallow: /api/\n", content_type="text/plain")
 
 
-@require_GET
+@require_safe
 def favicon(request: HttpRequest) -> HttpResponse:
     """Point browsers asking for /favicon.ico (the admin, raw JSON) at the app's icon."""
     # Not permanent: the static file's hashed name changes with each release.

@@ -9,6 +9,7 @@ the key. Each mode is a function from the request to an :data:`Answer`; the serv
 from __future__ import annotations
 
 import functools
+import json
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from tests.fakes.bodies import ENDPOINTS, encoded
+from tests.fakes.echoes import echo_forms
 
 __all__ = [
     "ABSURD_LAT",
@@ -211,6 +213,35 @@ def _key_echo_500(fake: Upstream, endpoint: str, query: dict[str, str]) -> Answe
     return 500, {"cod": "500", "message": f"Internal error serving {request}", "request": query}
 
 
+class _KeyEchoes:
+    """Every string of the real answer replaced by the key, in one form after another
+    (``tests.fakes.echoes``): JSON escapes, split by invisible characters, fullwidth..."""
+
+    def __init__(self) -> None:
+        self.turn = 0
+
+    def _json(self, value: Any, forms: list[str]) -> str:
+        if isinstance(value, str):
+            self.turn += 1
+            return forms[self.turn % len(forms)]
+        if isinstance(value, list):
+            return "[" + ",".join(self._json(item, forms) for item in value) + "]"
+        if isinstance(value, dict):
+            return (
+                "{"
+                + ",".join(f"{json.dumps(k)}:{self._json(v, forms)}" for k, v in value.items())
+                + "}"
+            )
+        return json.dumps(value)
+
+    def __call__(self, fake: Upstream, endpoint: str, query: dict[str, str]) -> Answer:
+        status, body = _plausible(fake, endpoint, query)
+        if status != 200:
+            return status, body
+        forms = list(echo_forms(query.get("appid", "")).values())
+        return status, self._json(body, forms).encode()
+
+
 @dataclass(frozen=True)
 class HostileMode:
     """One way of being hostile: what it does, and how it answers a request."""
@@ -252,5 +283,10 @@ HOSTILE_MODES: dict[str, HostileMode] = {
     ),
     "key-echo-500": HostileMode(
         "a 500 whose message echoes the request, key included", _key_echo_500, status=500
+    ),
+    "key-echo-encoded": HostileMode(
+        "a 200 whose every string is the key, in a form that reads as the key once decoded"
+        " and cleaned (JSON escapes, invisible characters between its letters, fullwidth)",
+        _KeyEchoes(),
     ),
 }

@@ -98,11 +98,13 @@ ONE_CLIENT_IS_THE_SITE = {
 }
 
 
-def manage(*args: str, env: dict[str, str]) -> None:
-    subprocess.run(
+def manage(*args: str, env: dict[str, str]) -> str:
+    """Run a management command with ``env``; return what it printed."""
+    done = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
         capture_output=True, timeout=120,
     )  # fmt: skip
+    return done.stdout.decode()
 
 
 @contextmanager

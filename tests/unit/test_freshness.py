@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.sessions.models import Session
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.cache import get_max_age
@@ -112,15 +113,28 @@ def test_without_units_in_the_address_the_page_varies_on_the_cookie(client, stub
     assert "Cookie" in response["Vary"]
 
 
-def test_a_page_that_remembers_new_units_is_the_visitor_s_own(client, stubbed_services):
-    response = client.get(
-        PAGE, {"q": "London", "units": "imperial"}, headers={"Sec-Fetch-Site": "same-origin"}
+def test_the_units_toggle_is_never_kept_by_a_cache(client, stubbed_services):
+    toggle = client.get(
+        "/units", {"q": "London", "units": "imperial"}, headers={"Sec-Fetch-Site": "same-origin"}
     )
-    assert response.cookies["weather_units"].value == "imperial"
-    assert "private" in directives(response)
-    assert "public" not in directives(response)
-    again = client.get(PAGE, {"q": "London", "units": "imperial"})  # remembered already
-    assert "public" in directives(again)
+    assert toggle.status_code == 303
+    assert toggle["Location"] == "/?q=London&units=imperial"
+    assert toggle.cookies["weather_units"].value == "imperial"
+    assert {"private", "no-store"} <= directives(toggle)
+    assert not directives(toggle) & {"public", "s-maxage", "stale-if-error"}
+    page = client.get(toggle["Location"], headers={"Sec-Fetch-Site": "same-origin"})
+    assert "public" in directives(page)
+    assert "Set-Cookie" not in page.headers  # the page itself sets nothing: a cache may keep it
+
+
+def test_a_toggle_someone_else_fetched_first_still_remembers_the_choice(client, stubbed_services):
+    stranger = Client().get("/units", {"q": "London", "units": "imperial"})
+    assert "weather_units" not in stranger.cookies  # not made on this site: not remembered
+    assert "no-store" in directives(stranger)
+    mine = client.get(
+        "/units", {"q": "London", "units": "imperial"}, headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert mine.cookies["weather_units"].value == "imperial"
 
 
 def test_a_page_conditional_get_is_304_with_the_same_etag(client, stubbed_services):

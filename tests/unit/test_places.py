@@ -162,10 +162,12 @@ def test_a_place_found_two_ways_is_suggested_once(client):
 @pytest.mark.parametrize(
     "error", [UpstreamUnavailable("down"), BudgetExhausted("spent", retry_after=30)]
 )
-def test_a_failing_or_spent_upstream_means_no_suggestions_not_an_error(error):
+def test_a_failing_or_spent_upstream_is_told_apart_from_no_match(error):
     client = FakeClient(geocode_error=error)
-    assert places.suggest_places(query="Paris", client=client) == []
+    with pytest.raises(type(error)):
+        places.suggest_places(query="Paris", client=client)
     assert client.geocoded == {"paris": 1}
+    assert places.suggest_places(query="Atlantis", client=FakeClient()) == []
 
 
 # --- popular places --------------------------------------------------------------------

@@ -221,8 +221,27 @@ def test_sealed_vault_is_503_with_a_clear_message(client, stubbed_services):
     assert "credentials cannot be read" in page.content.decode()
 
 
-def test_only_get_is_allowed_on_the_api(client, stubbed_services):
+def test_only_get_and_head_are_allowed_on_the_api(client, stubbed_services):
     assert client.post(API, {"q": "London"}).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        PAGE,
+        f"{PAGE}?q=London",
+        API + "?q=London",
+        PLACES_API + "?q=Lon",
+        "/robots.txt",
+        "/favicon.ico",
+        "/units?units=imperial",
+    ],
+)
+def test_head_answers_wherever_get_does(client, stubbed_services, path):
+    get, head = client.get(path), client.head(path)
+    assert head.status_code == get.status_code
+    assert head.content == b""
+    assert head.get("Cache-Control") == get.get("Cache-Control")
 
 
 def test_healthz_calls_no_dependency(client, stubbed_services):
@@ -415,16 +434,23 @@ def test_a_failing_geocoder_means_no_suggestions_not_an_error(client, stubbed_se
     response = client.get(PLACES_API, {"q": "London", "lookup": "1"})
     assert response.status_code == 200
     assert response.json() == {"places": []}
+    assert "no-store" in response["Cache-Control"]  # "none for now" is nobody else's answer
+    assert "public" not in response["Cache-Control"]
 
 
 def test_a_spent_budget_means_no_suggestions_and_no_call(client, stubbed_services, settings):
     settings.WEATHER_BUDGET_PER_MINUTE = 0
-    assert client.get(PLACES_API, {"q": "London", "lookup": "1"}).json() == {"places": []}
+    response = client.get(PLACES_API, {"q": "London", "lookup": "1"})
+    assert response.json() == {"places": []}
+    assert "no-store" in response["Cache-Control"]
     assert geocode_calls(stubbed_services) == 0
+    nothing_matches = client.get(PLACES_API, {"q": "!!!"})  # the same for everyone, always
+    assert "public" in nothing_matches["Cache-Control"]
 
 
 def test_units_chosen_once_apply_to_later_searches(client, stubbed_services):
-    client.get("/", {"q": "London", "units": "imperial"}, headers=THIS_SITE)
+    toggle = client.get("/units", {"q": "London", "units": "imperial"}, headers=THIS_SITE)
+    assert toggle.status_code == 303
     page = client.get("/", {"q": "London"}).content.decode()
     assert '<span class="unit">°F</span>' in page
     assert re.search(r'value="imperial" aria-pressed="true"', page)
@@ -433,15 +459,16 @@ def test_units_chosen_once_apply_to_later_searches(client, stubbed_services):
 
 
 def test_units_can_be_chosen_on_the_home_page(client, stubbed_services):
-    home = client.get("/", {"units": "imperial"}, headers=THIS_SITE)
+    home = client.get("/units", {"units": "imperial"}, headers=THIS_SITE, follow=True)
     assert home.status_code == 200
+    assert home.redirect_chain == [("/?units=imperial", 303)]
     assert stubbed_services.call_count == 0
     page = client.get("/", {"q": "London"}).content.decode()
     assert '<span class="unit">°F</span>' in page
 
 
 def test_units_are_remembered_per_visitor(client, stubbed_services):
-    client.get("/", {"units": "imperial"}, headers=THIS_SITE)
+    client.get("/units", {"units": "imperial"}, headers=THIS_SITE)
     someone_else = Client()
     page = someone_else.get("/", {"q": "London"}).content.decode()
     assert '<span class="unit">°C</span>' in page
@@ -458,12 +485,14 @@ def test_a_link_from_elsewhere_shows_its_units_but_changes_no_preference(
     linked = client.get("/", {"q": "London", "units": "imperial"}, headers=came_from)
     assert '<span class="unit">°F</span>' in linked.content.decode()
     assert "weather_units" not in linked.cookies
+    toggle = client.get("/units", {"q": "London", "units": "imperial"}, headers=came_from)
+    assert "weather_units" not in toggle.cookies
     page = client.get("/", {"q": "London"}).content.decode()
     assert '<span class="unit">°C</span>' in page
 
 
 def test_an_old_browser_on_this_site_is_known_by_its_referer(client, stubbed_services):
-    client.get("/", {"units": "imperial"}, headers={"Referer": "http://testserver/?q=Paris"})
+    client.get("/units", {"units": "imperial"}, headers={"Referer": "http://testserver/?q=Paris"})
     assert '<span class="unit">°F</span>' in client.get("/", {"q": "London"}).content.decode()
 
 
@@ -474,7 +503,7 @@ def test_invalid_units_are_a_form_error_and_not_remembered(client, stubbed_servi
 
 
 def test_the_api_ignores_the_page_preference(client, stubbed_services):
-    client.get("/", {"units": "imperial"}, headers=THIS_SITE)
+    client.get("/units", {"units": "imperial"}, headers=THIS_SITE)
     assert client.get("/api/weather", {"q": "London"}).json()["units"] == "metric"
 
 
