@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from tests.fakes.client import FakeClient
+from tests.unit.conftest import STUB_KEY
 from weather import leases, places, reports
 from weather.models import GeocodeQuery, Lease, Place, WeatherLookup
 
@@ -73,3 +74,34 @@ def test_expired_sessions_are_cleared_on_the_same_schedule():
     )
     purge()
     assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
+
+
+def test_stored_text_holding_the_key_is_scrubbed_once_the_key_is_read(stubbed_services):
+    """Rows written before the boundary cleaned and masked upstream text (an upgrade)."""
+    echoed = f"{STUB_KEY[:6]}\u200b{STUB_KEY[6:]}"
+    place = Place.objects.create(
+        name=f"Echo {echoed}", state="\u202eetats", lat=1, lon=2, local_names={"en": echoed}
+    )
+    innocent = Place.objects.create(name="Zürich", lat=47.37, lon=8.54)
+    reports.weather_for_query(query="London", units="metric", client=FakeClient())
+    lookup = WeatherLookup.objects.get()
+    lookup.payload["current"]["description"] = f"rain {STUB_KEY.upper()}"
+    lookup.save()
+    output = purge()
+    assert "Scrubbed 1 places and deleted 1 lookups holding the key" in output
+    place.refresh_from_db()
+    assert (place.name, place.state, place.local_names) == (
+        "Echo ********",
+        "etats",
+        {"en": "********"},
+    )
+    assert Place.objects.get(pk=innocent.pk).name == "Zürich"
+    assert not WeatherLookup.objects.exists()
+
+
+def test_without_the_key_stored_text_is_left_and_the_purge_goes_on(settings):
+    settings.VAULT_TOKEN = ""
+    settings.VAULT_TOKEN_FILE = ""
+    err = io.StringIO()
+    call_command("purge_weather", stdout=io.StringIO(), stderr=err)
+    assert "not scrubbed: the key cannot be read" in err.getvalue()

@@ -573,6 +573,19 @@ def test_without_chances_precipitation_is_judged_by_its_volume(client, stubbed_s
     assert "<td>not given</td>" in page
 
 
+def test_empty_rain_blocks_beside_real_volumes_do_not_make_a_wet_day_dry(client, stubbed_services):
+    steps = [
+        {**{k: v for k, v in step.items() if k != "pop"}, "rain": {"3h": 13.0} if i % 2 else {}}
+        for i, step in enumerate(payloads.FORECAST["list"])
+    ]
+    stubbed_services.get(FORECAST, json={**payloads.FORECAST, "list": steps})
+    page = client.get("/", {"q": "London"}).content.decode()
+    days = section_of(page, r'<ol class="days">.*?</ol>')
+    assert ">Dry<" not in days
+    assert 'mm<span class="pop-words"> of precipitation</span>' in days
+    assert "the most precipitation, 13.0 mm, falls on" in page
+
+
 def test_result_page_draws_the_forecast_chart_with_a_table(client, stubbed_services):
     page = client.get("/", {"q": "London"}).content.decode()
     assert '<svg class="chart-svg"' in page

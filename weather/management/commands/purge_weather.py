@@ -12,13 +12,17 @@ from django.utils import timezone
 from weather import leases, popularity
 from weather.budget import purge_before
 from weather.models import GeocodeQuery, Place, WeatherLookup
+from weather.scrubbing import scrub_stored_text
+from weather.vault.errors import VaultError
+from weather.vault.keycache import api_keys
 
 
 class Command(BaseCommand):
     help = (
         "Delete weather lookups too old to serve even as stale data, expired geocoding "
         "answers, places nothing refers to, lapsed refresh leases and usage rows older "
-        "than a day (the site's daily totals are kept); clear expired sessions."
+        "than a day (the site's daily totals are kept); clear expired sessions; put "
+        "stored upstream text through today's cleaning and masking again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -52,6 +56,16 @@ class Command(BaseCommand):
         old_visits = popularity.purge_before(now.date() - timedelta(days=popularity.WINDOW_DAYS))
         # Expired sessions (the admin's) go on the same schedule, as clearsessions would.
         import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+        try:
+            api_keys().get()  # remembered, so that masking knows what to mask
+        except VaultError as exc:
+            self.stderr.write(f"Stored text not scrubbed: the key cannot be read ({exc.code})")
+        else:
+            scrubbed = scrub_stored_text()
+            self.stdout.write(
+                f"Scrubbed {scrubbed.places} places and deleted {scrubbed.lookups} lookups "
+                "holding the key."
+            )
         self.stdout.write(
             f"Deleted {lookups} lookups, {queries} geocoding answers, {orphans} places, "
             f"{lapsed} lapsed leases, {usage} usage rows, {old_visits} visits; "
