@@ -38,7 +38,8 @@ def nginx_binary() -> str:
 
 
 class Nginx:
-    """``nginx`` serving ``http_conf`` (the inside of its ``http`` block) on ``self.port``."""
+    """``nginx`` serving ``http_conf`` (the inside of its ``http`` block) on ``self.port``;
+    ``{root}`` in it names a throwaway directory of this instance's own (a cache's, say)."""
 
     def __init__(self, http_conf: str, *, port: int) -> None:
         self.port = port
@@ -60,7 +61,7 @@ http {{
     log_format upstream '$upstream_addr $status';
     access_log {self.access_log} upstream;
 {temp}
-{http_conf}
+{http_conf.replace("{root}", str(self.root))}
 }}
 """
         )
