@@ -213,6 +213,17 @@ def _key_echo_500(fake: Upstream, endpoint: str, query: dict[str, str]) -> Answe
     return 500, {"cod": "500", "message": f"Internal error serving {request}", "request": query}
 
 
+def _far_dates(fake: Upstream, endpoint: str, query: dict[str, str]) -> Answer:
+    status, body = _plausible(fake, endpoint, query)
+    if endpoint != "forecast" or status != 200:
+        return status, body
+    steps = body["list"]
+    first = steps[0]
+    every_ten_minutes = [{**first, "dt": first["dt"] + 600 * i} for i in range(1, 2000)]
+    dated = [{**first, "dt": 0}, *steps, *every_ten_minutes, {**first, "dt": 4_102_444_799}]
+    return status, {**body, "list": dated, "cnt": len(dated)}
+
+
 class _KeyEchoes:
     """Every string of the real answer replaced by the key, in one form after another
     (``tests.fakes.echoes``): JSON escapes, split by invisible characters, fullwidth..."""
@@ -283,6 +294,10 @@ HOSTILE_MODES: dict[str, HostileMode] = {
     ),
     "key-echo-500": HostileMode(
         "a 500 whose message echoes the request, key included", _key_echo_500, status=500
+    ),
+    "far-dates": HostileMode(
+        "a forecast of 2,000 steps, ten minutes apart, with steps dated 1970 and 2100",
+        _far_dates,
     ),
     "key-echo-encoded": HostileMode(
         "a 200 whose every string is the key, in a form that reads as the key once decoded"
