@@ -293,8 +293,8 @@ def render(args, rows, colds, naive) -> str:
         )
     lines += [
         "",
-        "Targets: exactly 1.00 upstream call per distinct (place, units); at most one Vault "
-        "read per worker per key TTL.",
+        "Targets: exactly 1.00 upstream call per distinct place, whatever the units; "
+        "at most one Vault read per worker per key TTL.",
         "",
         "## The original example: one upstream call per request",
         "",

@@ -35,6 +35,7 @@ from weather.caching import BoundedCache
 from weather.clients.factory import request_deadline
 from weather.clients.openweather import WeatherApi
 from weather.clients.schema import Conditions, Forecast, ForecastStep
+from weather.conversions import FETCHED_UNITS, in_units
 from weather.errors import FALLBACK_ERRORS, OpenWeatherError, UpstreamUnavailable
 from weather.models import Place, WeatherLookup
 from weather.places import find_places, name_after_station, normalise_query, place_at, save_point
@@ -91,7 +92,7 @@ def weather_for(
     """Serve the place's weather from a fresh lookup, or fetch, store and serve it."""
     chosen = Units(units)
     deadline = deadline or request_deadline()
-    stored = _stored(place, chosen) if not place._state.adding else None
+    stored = _stored(place) if not place._state.adding else None
     if (hit := _cache_hit(place, chosen, stored)) is not None:
         return hit
 
@@ -100,11 +101,12 @@ def weather_for(
         # Refreshing what visitors already look at may spend the budget's reserve.
         refresh = stored is not None
         try:
+            # In one unit system, whatever the visitor's: the others are arithmetic.
             current = client.current(
-                lat=lat, lon=lon, units=chosen, deadline=deadline, refresh=refresh
+                lat=lat, lon=lon, units=FETCHED_UNITS, deadline=deadline, refresh=refresh
             )
             forecast = client.forecast(
-                lat=lat, lon=lon, units=chosen, deadline=deadline, refresh=refresh
+                lat=lat, lon=lon, units=FETCHED_UNITS, deadline=deadline, refresh=refresh
             )
         except FALLBACK_ERRORS as exc:
             return _stale_or_raise(place, chosen, stored, exc)
@@ -112,7 +114,7 @@ def weather_for(
         # a refused request stores nothing.
         saved = place if not place._state.adding else save_point(place)
         name_after_station(place=saved, current=current)
-        lookup = _store(saved, chosen, current, forecast, now=timezone.now())
+        lookup = _store(saved, current, forecast, now=timezone.now())
         return _report(saved, chosen, (current, forecast), lookup, source="upstream")
 
     def give_up() -> WeatherReport:
@@ -123,7 +125,7 @@ def weather_for(
     if _stale_copy(stored) is not None:
         wait_until = min(deadline, time.monotonic() + settings.WEATHER_REFRESH_WAIT)
     return leases.single_flight(
-        lease_key(place, chosen),
+        lease_key(place),
         cached=lambda: _fresh_report(place, chosen),
         fetch=fetch,
         wait_until=wait_until,
@@ -157,7 +159,7 @@ def weather_at(*, lat: float, lon: float, units: str, client: WeatherApi) -> Wea
 def refresh(*, lookup: WeatherLookup, client: WeatherApi) -> WeatherReport:
     """Fetch a stored lookup again now, whatever its expiry; fail rather than serve stale."""
     WeatherLookup.objects.filter(pk=lookup.pk).expire_now()
-    report = weather_for(place=lookup.place, units=lookup.units, client=client)
+    report = weather_for(place=lookup.place, units=FETCHED_UNITS, client=client)
     if report.is_stale:
         raise UpstreamUnavailable(f"Refresh failed ({report.stale_reason}); the old copy is kept")
     return report
@@ -212,7 +214,7 @@ def _decode(payload: Any) -> tuple[Conditions, Forecast] | None:
 
 
 def _store(
-    place: Place, units: Units, current: Conditions, forecast: Forecast, *, now: datetime
+    place: Place, current: Conditions, forecast: Forecast, *, now: datetime
 ) -> WeatherLookup:
     values = {
         "payload": _encode(current, forecast),
@@ -222,10 +224,10 @@ def _store(
     try:
         with transaction.atomic():
             lookup, _ = WeatherLookup.objects.update_or_create(
-                place=place, units=units, defaults=values
+                place=place, units=FETCHED_UNITS, defaults=values
             )
     except IntegrityError:
-        lookup = WeatherLookup.objects.get(place=place, units=units)
+        lookup = WeatherLookup.objects.get(place=place, units=FETCHED_UNITS)
         for name, value in values.items():
             setattr(lookup, name, value)
         lookup.save(update_fields=list(values))
@@ -233,18 +235,20 @@ def _store(
     return lookup
 
 
-def _stored(place: Place, units: Units) -> WeatherLookup | None:
+def _stored(place: Place) -> WeatherLookup | None:
+    """The place's stored lookup: one per place, in ``FETCHED_UNITS``."""
     # get(), not first(): the pair is unique, and first() would add a needless ORDER BY.
     try:
-        return WeatherLookup.objects.get(place=place, units=units)
+        return WeatherLookup.objects.get(place=place, units=FETCHED_UNITS)
     except WeatherLookup.DoesNotExist:
         return None
 
 
-def lease_key(place: Place, units: str) -> str:
+def lease_key(place: Place) -> str:
     """The refresh lease's key: by coordinates (unique per place), so a point's first
-    fetch and a request that finds it just saved take the same lease."""
-    return f"weather:{place.lat:.4f},{place.lon:.4f}:{units}"
+    fetch and a request that finds it just saved take the same lease; one for every unit
+    system, since one fetch serves them all."""
+    return f"weather:{place.lat:.4f},{place.lon:.4f}"
 
 
 def _fresh_report(place: Place, units: Units) -> WeatherReport | None:
@@ -255,7 +259,7 @@ def _fresh_report(place: Place, units: Units) -> WeatherReport | None:
         if found is None:
             return None
         place = found
-    return _cache_hit(place, units, _stored(place, units))
+    return _cache_hit(place, units, _stored(place))
 
 
 def _cache_hit(place: Place, units: Units, lookup: WeatherLookup | None) -> WeatherReport | None:
@@ -297,7 +301,7 @@ def _report(
     source: Source,
     stale_reason: str = "",
 ) -> WeatherReport:
-    current, forecast = decoded
+    current, forecast = in_units(*decoded, units)
     return WeatherReport(
         place=place,
         units=units,

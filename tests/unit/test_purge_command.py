@@ -28,11 +28,13 @@ def test_only_lookups_too_old_to_serve_are_deleted(settings):
     settings.WEATHER_STALE_MAX = 3600
     client = FakeClient()
     reports.weather_for_query(query="London", units="metric", client=client)
-    reports.weather_for_query(query="London", units="imperial", client=client)
+    reports.weather_for_query(query="Paris", units="metric", client=client)
     long_ago = timezone.now() - timedelta(hours=2)
-    WeatherLookup.objects.filter(units="metric").update(fetched_at=long_ago, expires_at=long_ago)
+    WeatherLookup.objects.filter(place__name="London").update(
+        fetched_at=long_ago, expires_at=long_ago
+    )
     assert "Deleted 1 lookups" in purge()
-    assert list(WeatherLookup.objects.values_list("units", flat=True)) == ["imperial"]
+    assert list(WeatherLookup.objects.values_list("place__name", flat=True)) == ["Paris"]
 
 
 def test_expired_geocoding_answers_and_lapsed_leases_go():

@@ -61,12 +61,16 @@ def test_expired_lookup_is_refetched(client):
     assert WeatherLookup.objects.get().fetch_count == 2
 
 
-def test_units_are_part_of_the_cache_key(client):
-    reports.weather_for_query(query="London", units="metric", client=client)
-    report = reports.weather_for_query(query="London", units="imperial", client=client)
-    assert report.source == "upstream"
-    assert report.current.temp == 52.0
-    assert WeatherLookup.objects.count() == 2
+def test_one_fetch_serves_every_unit_system(client):
+    metric = reports.weather_for_query(query="London", units="metric", client=client)
+    imperial = reports.weather_for_query(query="London", units="imperial", client=client)
+    standard = reports.weather_for_query(query="London", units="standard", client=client)
+    assert (imperial.source, standard.source) == ("cache", "cache")
+    assert imperial.current.temp == round(metric.current.temp * 9 / 5 + 32, 2)
+    assert standard.current.temp == round(metric.current.temp + 273.15, 2)
+    assert imperial.units == "imperial"
+    assert client.calls["current"] == client.calls["forecast"] == 1
+    assert WeatherLookup.objects.count() == 1
 
 
 def test_ttl_comes_from_settings(client, settings):
@@ -161,7 +165,7 @@ def test_the_lease_is_released_after_success_and_after_failure(stored_london):
 
 def test_while_another_request_refreshes_the_stale_copy_is_served(stored_london, settings):
     settings.WEATHER_REFRESH_WAIT = 0.2
-    assert leases.acquire(reports.lease_key(stored_london, "metric"), ttl=60)
+    assert leases.acquire(reports.lease_key(stored_london), ttl=60)
     client = FakeClient()
     started = time.monotonic()
     report = reports.weather_for(place=stored_london, units="metric", client=client)
@@ -173,7 +177,7 @@ def test_while_another_request_refreshes_the_stale_copy_is_served(stored_london,
 def test_without_a_copy_a_waiting_request_gives_up_at_its_deadline(settings):
     settings.WEATHER_REQUEST_BUDGET = 0.5
     place = Place.objects.create(name="Nowhere", lat=1, lon=1)
-    assert leases.acquire(reports.lease_key(place, "metric"), ttl=60)
+    assert leases.acquire(reports.lease_key(place), ttl=60)
     client = FakeClient()
     started = time.monotonic()
     with pytest.raises(UpstreamUnavailable):
@@ -183,7 +187,7 @@ def test_without_a_copy_a_waiting_request_gives_up_at_its_deadline(settings):
 
 
 def test_a_lapsed_lease_is_taken_over(stored_london):
-    leases.acquire(reports.lease_key(stored_london, "metric"), ttl=60)
+    leases.acquire(reports.lease_key(stored_london), ttl=60)
     Lease.objects.update(expires_at=timezone.now() - timedelta(seconds=1))  # its holder died
     report = reports.weather_for(place=stored_london, units="metric", client=FakeClient())
     assert report.source == "upstream"

@@ -98,12 +98,12 @@ def test_api_returns_the_documented_shape(client, stubbed_services):
     assert body["place"]["country"] == "GB"
     assert body["units"] == "imperial"
     assert body["source"] == "upstream"
-    assert body["current"]["temp"] == 4.17
+    assert body["current"]["temp"] == 39.51  # 4.17 °C, fetched in metric, converted
     assert len(body["forecast"]["steps"]) == 40
     assert body["forecast"]["daily"][0]["high"] >= body["forecast"]["daily"][0]["low"]
     assert [p["country"] for p in body["alternatives"]] == ["CA", "US"]
     weather_call = next(r for r in stubbed_services.request_history if "/data/2.5/weather" in r.url)
-    assert weather_call.qs["units"] == ["imperial"]
+    assert weather_call.qs["units"] == ["metric"]  # whatever the visitor's: one fetch each
 
 
 def test_api_by_coordinates(client, stubbed_services):
@@ -455,7 +455,7 @@ def test_units_chosen_once_apply_to_later_searches(client, stubbed_services):
     assert '<span class="unit">°F</span>' in page
     assert re.search(r'value="imperial" aria-pressed="true"', page)
     weather_calls = [r for r in stubbed_services.request_history if "/data/2.5/weather" in r.url]
-    assert weather_calls[-1].qs["units"] == ["imperial"]
+    assert weather_calls[-1].qs["units"] == ["metric"]  # converted locally
 
 
 def test_units_can_be_chosen_on_the_home_page(client, stubbed_services):
