@@ -9,6 +9,7 @@ the stale banner, the search form) stays in dashboard.html.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,19 @@ _parts: BoundedCache[ReportParts] = BoundedCache(
 def report_parts(report: WeatherReport) -> ReportParts:
     """The report's parts of the page, rendered once per report version in this process."""
     return _parts.get_or_make(report.version, lambda: _render(report))
+
+
+# Whole result pages, by ETag and source: while a report is fresh its page is the same
+# bytes for everyone who asks for that address (the "updated" time is absolute; the
+# page's script says how long ago), so each worker renders it once.
+_pages: BoundedCache[bytes] = BoundedCache(
+    name="fragments.pages", max_entries=512, max_bytes=16 * 2**20, weigh=len
+)
+
+
+def rendered_page(key: tuple[str, str], render: Callable[[], bytes]) -> bytes:
+    """The body of a fresh report's page for ``key`` ((ETag, source)), rendered once."""
+    return _pages.get_or_make(key, render)
 
 
 def page_etag(request: HttpRequest, report: WeatherReport, units: str) -> str:

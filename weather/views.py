@@ -29,7 +29,7 @@ from weather.errors import (
     UpstreamRateLimited,
 )
 from weather.forms import PlaceSuggestionForm, WeatherQueryForm
-from weather.fragments import page_etag, report_parts
+from weather.fragments import page_etag, rendered_page, report_parts
 from weather.freshness import cache_like_report, not_modified, not_modified_or, report_etag
 from weather.models import Place
 from weather.places import MAX_QUERY_LENGTH, popular_places, suggest_places
@@ -155,16 +155,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return response
 
     etag = page_etag(request, report, units)
-    if (answer := not_modified(request, etag=etag)) is not None:
-        response = answer
-    else:
+
+    def render() -> HttpResponse:
         context.update(
             report=report,
             labels=UNIT_LABELS[report.units],
             report_parts=report_parts(report),
             stale_reason=STALE_REASONS.get(report.stale_reason, "the weather service failed"),
         )
-        response = _page(request, context, units=units)
+        return _page(request, context, units=units)
+
+    if (answer := not_modified(request, etag=etag)) is not None:
+        response = answer
+    elif report.is_stale:
+        response = render()  # it says its age: made for each view
+    else:
+        response = HttpResponse(rendered_page((etag, report.source), lambda: render().content))
     response["ETag"] = etag
     # The same for everyone who asks for this address: shared caches may keep it. Without
     # units in the address it shows the visitor's remembered ones, so it varies on Cookie.

@@ -39,6 +39,10 @@ def test_search_shows_the_weather_and_the_forecast_chart(page: Page):
     expect(page.locator(".temperature")).to_contain_text("°C")
     expect(page.get_by_role("img", name="Forecast chart")).to_be_visible()
     expect(page.locator(".days > li")).to_have_count(5)
+    # The page says when; its script says how long ago ("this minute", "2 minutes ago").
+    expect(page.locator("time[data-relative]").first).to_have_text(
+        re.compile(r"minute|hour|now|ago")
+    )
     screenshot(page, "result-desktop-light")
     # The chart's data is in a table too, for people who cannot see the chart.
     page.get_by_text("The forecast as a table").click()

@@ -64,3 +64,22 @@ def test_units_are_part_of_the_version(units):
     assert "°C" in fragments.report_parts(london_report()).current
     other = fragments.report_parts(london_report(units=units)).current
     assert "°C" not in other
+
+
+@pytest.mark.django_db
+def test_a_fresh_page_is_rendered_once_and_then_served_as_the_same_bytes(
+    client, stubbed_services, settings
+):
+    settings.WEATHER_MEMO_SECONDS = 60
+    client.get("/", {"q": "London", "units": "metric"})  # fetched: "upstream"
+    first = client.get("/", {"q": "London", "units": "metric"})  # now from the cache
+    again = client.get("/", {"q": "London", "units": "metric"})
+    assert "weather/dashboard.html" in [t.name for t in first.templates]
+    assert again.templates == []  # no template rendered: the page was kept
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+    # When, not how long ago: the words would make each view's body another.
+    assert b"data-relative>" in again.content
+    assert b" ago<" not in again.content
+    elsewhere = client.get("/", {"q": "london", "units": "metric"})  # another address
+    assert "weather/dashboard.html" in [t.name for t in elsewhere.templates]

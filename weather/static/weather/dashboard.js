@@ -6,6 +6,8 @@
  *   and the result page lists the other places with the same name.
  * - "Use my location": the browser's geolocation, then the weather at that point.
  * - A busy state on the search button while the next page loads.
+ * - "Updated 3 minutes ago": the page says when its data was fetched as a time (so that
+ *   its body is the same for everyone while it is fresh); this keeps how long ago current.
  * - "Your recent places": kept in this browser (localStorage), never sent to the server,
  *   so every result page is the same for everyone and caches can keep it. A page that
  *   another site linked to is not added. Without JavaScript (or storage) the list is
@@ -349,7 +351,32 @@
     nav.hidden = false;
   }
 
+  function setUpRelativeTimes() {
+    var times = document.querySelectorAll("time[data-relative]");
+    if (times.length === 0 || !window.Intl || !Intl.RelativeTimeFormat) {
+      return;
+    }
+    var words = new Intl.RelativeTimeFormat(document.documentElement.lang || "en", {
+      numeric: "auto"
+    });
+    function update() {
+      times.forEach(function (time) {
+        var then = Date.parse(time.getAttribute("datetime"));
+        if (isNaN(then)) {
+          return;
+        }
+        var minutes = Math.round((then - Date.now()) / 60000);
+        time.textContent = Math.abs(minutes) < 60
+          ? words.format(minutes, "minute")
+          : words.format(Math.round(minutes / 60), "hour");
+      });
+    }
+    update();
+    window.setInterval(update, 30000);
+  }
+
   setUpSuggestions();
   setUpLocation();
   setUpRecents();
+  setUpRelativeTimes();
 })();
