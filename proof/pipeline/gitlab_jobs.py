@@ -22,14 +22,11 @@ the image's user. What differs from GitLab, and why:
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
 
 from ruamel.yaml import YAML
 
@@ -41,39 +38,16 @@ from proof.pipeline.support import (
     podman,
     run,
 )
+from proof.tools.pipeline_rules import report_paths, with_template_stand_ins
 
 STATE = ".gitlab-ci-local"
-REPORT_KINDS = ("junit", "coverage_report")
-
-
-def _with_template_stand_ins() -> Callable[[str, Path], str]:
-    spec = importlib.util.spec_from_file_location(
-        "pipeline_rules", PROOF_TOOLS / "pipeline_rules.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return cast(Callable[[str, Path], str], module.with_template_stand_ins)
-
-
-def report_paths(job: dict[str, Any]) -> list[str]:
-    """The files a job's `artifacts:reports` name (JUnit, coverage)."""
-    reports = job.get("artifacts", {}).get("reports", {})
-    paths = []
-    for kind in REPORT_KINDS:
-        value = reports.get(kind)
-        if isinstance(value, dict):
-            value = value.get("path")
-        paths += [value] if isinstance(value, str) else list(value or [])
-    return [str(p) for p in paths]
 
 
 def checkout(dest: Path, pipeline_text: str) -> Path:
     """A git repository holding the working copy and this pipeline, as a job checks out."""
     copy_repository(dest)
     yaml = YAML()  # round trip: what is not changed stays as written
-    pipeline = yaml.load(_with_template_stand_ins()(pipeline_text, dest))
+    pipeline = yaml.load(with_template_stand_ins(pipeline_text, dest))
     for job in pipeline.values():
         if isinstance(job, dict) and (paths := report_paths(job)):
             artifacts = job["artifacts"]
