@@ -16,8 +16,6 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
-import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +29,7 @@ from proof.pipeline.support import (
     PROOF_TOOLS,
     ROOT,
     SCRIPTS,
+    answers,
     copy_repository,
     host_ca_volume,
     podman,
@@ -41,6 +40,7 @@ from proof.pipeline.support import (
 from tests.fakes.openweather import FakeOpenWeather
 from tests.support.network import free_port
 from tests.support.openbao import OpenBaoServer
+from tests.support.processes import wait_until
 
 TOOLS = (
     "hadolint",
@@ -198,15 +198,13 @@ def registry(podman_storage: Path) -> Iterator[str]:
             ["docker-registry", "serve", str(root / "config.yml")], stdout=log, stderr=log
         )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://{address}/v2/", timeout=2):
-                    break
-            except OSError:
-                assert server.poll() is None, (root / "registry.log").read_text()
-                assert time.monotonic() < deadline, "the registry did not start"
-                time.sleep(0.2)
+        wait_until(
+            lambda: answers(f"http://{address}/v2/"),
+            what="the registry",
+            timeout=30,
+            process=server,
+            log=(root / "registry.log").read_text,
+        )
         yield address
     finally:
         server.terminate()

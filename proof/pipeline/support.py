@@ -10,6 +10,7 @@ import secrets
 import shutil
 import subprocess
 import tarfile
+import urllib.request
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,9 +26,10 @@ APP_UID = 10001
 # containers that run pip get the host's bundle at this path (GitLab needs none of it).
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 HOST_CA_IN_CONTAINER = "/etc/ssl/certs/host-ca.crt"
-# Every container these checks start: on the host network, where OpenBao, Postgres and
-# the fake upstream listen on loopback, and labelled as this project's.
-ON_HOST_NETWORK = ("--network", "host", "--label", "weather-ci")
+# Every container these checks start is labelled as this project's; those that reach
+# OpenBao, Postgres and the fake upstream on loopback run on the host network.
+LABEL = ("--label", "weather-ci")
+ON_HOST_NETWORK = ("--network", "host")
 
 
 def run(
@@ -104,6 +106,7 @@ def podman_run(
     return podman(
         "run",
         "--rm",
+        *LABEL,
         *ON_HOST_NETWORK,
         "--no-healthcheck",
         *env_args(env or {}),
@@ -116,46 +119,22 @@ def podman_run(
 
 
 @contextmanager
-def serving(image: str, *, env: Mapping[str, str], options: Sequence[str] = ()) -> Iterator[str]:
-    """Start the image's own command detached; yield the container's name, then remove it."""
-    name = f"weather-ci-{secrets.token_hex(4)}"
-    podman(
-        "run",
-        "--detach",
-        "--name",
-        name,
-        *ON_HOST_NETWORK,
-        # No systemd here to drive the periodic timer; `podman healthcheck run` still
-        # runs the image's HEALTHCHECK command on demand.
-        "--health-interval",
-        "disable",
-        *env_args(env),
-        *options,
-        image,
-    )
-    try:
-        yield name
-    finally:
-        podman("rm", "--force", name, check=False)
-
-
-@contextmanager
 def running(
     image: str,
     *command: str,
     env: Mapping[str, str] | None = None,
     options: Sequence[str] = (),
 ) -> Iterator[str]:
-    """Start a container detached on podman's default network (publish ports with
-    ``options``); yield its name, then remove it."""
+    """Start a container detached, labelled as this project's, on podman's default
+    network unless ``options`` say otherwise (they publish ports too); yield its name,
+    then remove it."""
     name = f"weather-ci-{secrets.token_hex(4)}"
     podman(
         "run",
         "--detach",
         "--name",
         name,
-        "--label",
-        "weather-ci",
+        *LABEL,
         *env_args(env or {}),
         *options,
         image,
@@ -165,6 +144,26 @@ def running(
         yield name
     finally:
         podman("rm", "--force", "--time", "2", name, check=False)
+
+
+@contextmanager
+def serving(image: str, *, env: Mapping[str, str], options: Sequence[str] = ()) -> Iterator[str]:
+    """Start the image's own command detached on the host network; yield the
+    container's name, then remove it."""
+    # No systemd here to drive the periodic timer; `podman healthcheck run` still
+    # runs the image's HEALTHCHECK command on demand.
+    on_demand_healthcheck = ("--health-interval", "disable")
+    with running(
+        image, env=env, options=[*ON_HOST_NETWORK, *on_demand_healthcheck, *options]
+    ) as name:
+        yield name
+
+
+def answers(url: str) -> bool:
+    """Whether ``url`` answers with a success now. No connection, or an error status,
+    raises an OSError, which ``tests.support.processes.wait_until`` takes for "not yet"."""
+    with urllib.request.urlopen(url, timeout=2):
+        return True
 
 
 def copy_repository(dest: Path, *, with_untracked: bool = True) -> Path:

@@ -14,8 +14,6 @@ import json
 import secrets
 import shutil
 import sys
-import time
-import urllib.request
 
 import pytest
 
@@ -24,6 +22,7 @@ from proof.pipeline.support import (
     APP_UID,
     SCRIPTS,
     SavedImage,
+    answers,
     inspect,
     output,
     podman,
@@ -32,6 +31,7 @@ from proof.pipeline.support import (
     serving,
 )
 from tests.support.network import free_port
+from tests.support.processes import wait_until
 
 # What the image's /app may hold: the code, the start and health scripts, the
 # collected static files. Nothing else from the build context.
@@ -136,14 +136,12 @@ def test_starting_does_not_migrate(image, make_database):
     database, port = make_database(), free_port()
     env = app_env(DATABASE_URL=database, GUNICORN_BIND=f"127.0.0.1:{port}")
     with serving(image, env=env) as name:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, output(podman("logs", name))
-                time.sleep(0.5)
+        wait_until(
+            lambda: answers(f"http://127.0.0.1:{port}/healthz"),
+            what="the app",
+            timeout=60,
+            log=lambda: output(podman("logs", name)),
+        )
         tables = run(
             [
                 "psql",
