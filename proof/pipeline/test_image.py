@@ -42,7 +42,16 @@ APP_ENTRIES = {
     "/app/docker",
     "/app/staticfiles",
 }
-NEVER_IN_IMAGE = {".git", ".env", ".venv", "db.sqlite3", "__pycache__", "tests", "compose.yaml"}
+NEVER_IN_IMAGE = {
+    ".git",
+    ".env",
+    ".venv",
+    "db.sqlite3",
+    "__pycache__",
+    "tests",
+    "proof",
+    "compose.yaml",
+}
 
 
 # --- what the image is ----------------------------------------------------------------
