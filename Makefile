@@ -77,9 +77,10 @@ format: $(INSTALLED) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 # requirements/NAME.in says what we ask for; pip-compile writes its pinned closure to
-# NAME.txt, keeping every pin it can. One rule makes them all. It exists only inside
-# `make lock` and `make lock-pipeline` (LOCKING=1), which install pip-compile first, so
-# no other target ever re-pins behind your back. A lock is redone when its .in, or a
+# NAME.txt, keeping every pin it can. One rule makes them all (and the proof's own
+# locks in proof/requirements/). It exists only inside `make lock`, `make lock-pipeline`
+# and `make lock-k8s` (LOCKING=1), which install pip-compile first, so no other target
+# ever re-pins behind your back. A lock is redone when its .in, or a
 # lock that .in reads as constraints (-c), is newer: touch the .in to force one.
 # --generate-hashes: every pin carries the hashes of its files, and pip installs
 # nothing else (install and the Dockerfile use --require-hashes).
@@ -87,6 +88,9 @@ PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-i
 
 ifdef LOCKING
 requirements/%.txt: requirements/%.in
+	$(PIP_COMPILE) -o $@ $<
+
+proof/requirements/%.txt: proof/requirements/%.in
 	$(PIP_COMPILE) -o $@ $<
 
 # The -c lines of each .in: those locks are brought up to date first.
@@ -100,8 +104,8 @@ lock: $(INSTALLED) ## Re-pin requirements/{base,dev,e2e}.txt from their .in file
 lock-pipeline: $(INSTALLED) ## Re-pin requirements/pipeline.txt from requirements/pipeline.in
 	$(MAKE) --no-print-directory LOCKING=1 requirements/pipeline.txt
 
-lock-k8s: $(INSTALLED) ## Re-pin requirements/k8s.txt from requirements/k8s.in
-	$(MAKE) --no-print-directory LOCKING=1 requirements/k8s.txt
+lock-k8s: $(INSTALLED) ## Re-pin proof/requirements/k8s.txt from its .in
+	$(MAKE) --no-print-directory LOCKING=1 proof/requirements/k8s.txt
 
 migrate: $(INSTALLED) ## Apply migrations to the configured database
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate
@@ -111,9 +115,10 @@ superuser: $(INSTALLED) ## Create an admin user for /admin/
 
 # --- The image, the compose stack and the GitLab pipeline ------------------------------
 # Checked without a Docker engine: hadolint, schema checks and `docker compose config`
-# (lint-containers), gitlab-ci-local for the pipeline's rules, and a podman build and
-# run of the image (pipeline-check). Tools beyond Python, and the stand-in base image,
-# are cached outside the repository in WEATHER_CI_CACHE.
+# (lint-containers, which GitLab's lint job runs too), then the proof in proof/pipeline:
+# gitlab-ci-local for the pipeline's rules and jobs, a podman build and run of the image,
+# compose up (pipeline-check; proof/README.md). Tools beyond Python, and the stand-in
+# images, are cached outside the repository in WEATHER_CI_CACHE.
 WEATHER_CI_CACHE ?= $(if $(shell test -w /var/cache && echo y),/var/cache/weather-ci,$(HOME)/.cache/weather-ci)
 PIPELINE_INSTALLED := $(VENV)/.pipeline-installed
 PIPELINE_ENV := PATH="$(CURDIR)/$(BIN):$(WEATHER_CI_CACHE)/bin:$$PATH" WEATHER_CI_CACHE="$(WEATHER_CI_CACHE)" CONTAINERS_CONF="$(WEATHER_CI_CACHE)/containers.conf"
@@ -126,37 +131,37 @@ lint-containers: $(PIPELINE_INSTALLED) ## hadolint, compose/GitLab schema checks
 	$(PIPELINE_ENV) scripts/ci/lint-containers
 
 pipeline-check: lint-containers ## Prove the image, compose.yaml and .gitlab-ci.yml (podman; root)
-	$(PIPELINE_ENV) scripts/ci/local/install-tools
-	$(PIPELINE_ENV) $(BIN)/python -m pytest tests/pipeline -v -p no:cacheprovider --timeout 900 --durations=0 $(PYTEST_ARGS)
+	$(PIPELINE_ENV) proof/tools/install-tools
+	$(PIPELINE_ENV) $(BIN)/python -m pytest proof/pipeline -v -p no:cacheprovider --timeout 900 --durations=0 $(PYTEST_ARGS)
 
 # --- Running on Kubernetes: the manifests and a fleet ----------------------------------
 # The overlays in deploy/kubernetes/ rendered with kustomize, validated offline against
 # the Kubernetes API schemas and linted with checkov (no cluster needed); the tools live
-# in a virtual environment of their own (requirements/k8s.in says why), and kubectl is
-# the one on PATH when there is one, else the pinned one from there. Then tests/fleet:
-# three gunicorn masters behind nginx (Debian's, scripts/install-nginx) on the
+# in a virtual environment of their own (proof/requirements/k8s.in says why), and kubectl
+# is the one on PATH when there is one, else the pinned one from there. Then proof/fleet:
+# three gunicorn masters behind nginx (Debian's, proof/tools/install-nginx) on the
 # PostgreSQL of DATABASE_URL, or the machine's when that is not PostgreSQL.
 K8S_VENV := .venv-k8s
 K8S_INSTALLED := $(K8S_VENV)/.installed
 KUBECTL ?= $(or $(shell command -v kubectl),$(CURDIR)/$(K8S_VENV)/bin/kubectl)
 
-$(K8S_INSTALLED): requirements/k8s.txt
+$(K8S_INSTALLED): proof/requirements/k8s.txt
 	$(PYTHON) -m venv $(K8S_VENV)
-	$(K8S_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/k8s.txt
+	$(K8S_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r proof/requirements/k8s.txt
 	touch $@
 
 k8s-check: $(INSTALLED) $(K8S_INSTALLED) ## Check the Kubernetes overlays; prove a 3-instance fleet
 	KUBECTL="$(KUBECTL)" K8S_TOOLS="$(CURDIR)/$(K8S_VENV)/bin" \
 		$(NGINX_BINARY) \
-		$(BIN)/python -m pytest tests/k8s tests/fleet -p no:cacheprovider $(PYTEST_ARGS)
+		$(BIN)/python -m pytest proof/k8s proof/fleet -p no:cacheprovider $(PYTEST_ARGS)
 
 # --- The compose stack's reverse proxy ----------------------------------------------------
-# tests/proxy: docker/nginx/weather.conf, as it is, in front of gunicorn as the image runs
-# it, with Debian's nginx (scripts/install-nginx): slow clients, large bodies, headers.
-NGINX_BINARY = NGINX="$$(WEATHER_CI_CACHE="$(WEATHER_CI_CACHE)" scripts/install-nginx)"
+# proof/proxy: docker/nginx/weather.conf, as it is, in front of gunicorn as the image runs
+# it, with Debian's nginx (proof/tools/install-nginx): slow clients, large bodies, headers.
+NGINX_BINARY = NGINX="$$(WEATHER_CI_CACHE="$(WEATHER_CI_CACHE)" proof/tools/install-nginx)"
 
 proxy-check: $(INSTALLED) ## Prove the stack's nginx config in front of gunicorn (slow clients)
-	$(NGINX_BINARY) $(BIN)/python -m pytest tests/proxy -p no:cacheprovider $(PYTEST_ARGS)
+	$(NGINX_BINARY) $(BIN)/python -m pytest proof/proxy -p no:cacheprovider $(PYTEST_ARGS)
 
 clean: ## Remove the virtual environment, caches and the local database
 	rm -rf $(VENV) $(K8S_VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal .coverage coverage.xml reports

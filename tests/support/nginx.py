@@ -1,5 +1,5 @@
 """nginx in front of gunicorn on loopback: Debian's binary, found or unpacked by
-scripts/install-nginx (``NGINX``), with a throwaway prefix of its own.
+proof/tools/install-nginx (``NGINX``), with a throwaway prefix of its own.
 
 Two configurations:
 - ``RoundRobinProxy``: the load balancer in front of several app instances, as a

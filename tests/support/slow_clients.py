@@ -1,5 +1,5 @@
 """Clients that trickle their request headers (slowloris), and a /healthz probe that
-records how each try went. Used by tests/proxy and bench/slow_clients.py."""
+records how each try went. Used by proof/proxy and bench/slow_clients.py."""
 
 from __future__ import annotations
 
