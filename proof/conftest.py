@@ -8,6 +8,7 @@ from tests.conftest import (
     fake_upstream_server,
     fresh_process_caches,
     openbao_server,
+    server_env,
     static_root,
     vault_token,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "fake_upstream_server",
     "fresh_process_caches",
     "openbao_server",
+    "server_env",
     "static_root",
     "vault_token",
 ]

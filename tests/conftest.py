@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.openweather import FakeOpenWeather
-from tests.support.appserver import collect_static
+from tests.support.appserver import collect_static, wired_app
 from tests.support.openbao import OpenBaoServer, seed_weather_key
 from weather.caching import clear_all
 
@@ -76,3 +76,16 @@ def live_settings(settings, openbao_server, vault_token, fake_upstream):
     settings.WEATHER_CLIENT_BUDGET_PER_MINUTE = 10**6
     settings.WEATHER_CLIENT_BUDGET_PER_DAY = 10**6
     return settings
+
+
+@pytest.fixture
+def server_env(tmp_path, openbao_server, vault_token, fake_upstream, static_root):
+    """Environment for gunicorn: a fresh shared database, the shared OpenBao, the fake upstream."""
+    with wired_app(
+        tmp_path,
+        static_root=static_root,
+        vault_addr=openbao_server.addr,
+        vault_token=vault_token,
+        upstream_url=fake_upstream.base_url,
+    ) as env:
+        yield env

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.support.appserver import AppServer, wired_app
+from tests.support.appserver import AppServer
 from tests.support.nginx import RoundRobinProxy
 
 INSTANCES = 3
@@ -30,18 +30,17 @@ class Fleet:
 
 
 @pytest.fixture
-def fleet_env(tmp_path, monkeypatch, openbao_server, vault_token, fake_upstream, static_root):
-    """The instances' environment: a fresh PostgreSQL database, OpenBao, the fake upstream."""
+def on_postgres(monkeypatch) -> None:
+    """A fleet shares a database server: PostgreSQL, the machine's unless DATABASE_URL names one."""
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         monkeypatch.setenv("DATABASE_URL", LOCAL_POSTGRES)
-    with wired_app(
-        tmp_path,
-        static_root=static_root,
-        vault_addr=openbao_server.addr,
-        vault_token=vault_token,
-        upstream_url=fake_upstream.base_url,
-    ) as env:
-        yield env
+
+
+@pytest.fixture
+def fleet_env(on_postgres, server_env):
+    """The instances' environment: a fresh PostgreSQL database, OpenBao, the fake upstream
+    (``server_env``, made once ``on_postgres`` has chosen the database)."""
+    return server_env
 
 
 @contextmanager

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import API_KEY
-from tests.support.appserver import wired_app
 from tests.support.openbao import OpenBaoServer, seeded_openbao
 
 
@@ -16,16 +15,3 @@ def own_openbao() -> Iterator[tuple[OpenBaoServer, str]]:
     """A server of the test's own, to stop or seal, holding the key; and the app's token."""
     with seeded_openbao(api_key=API_KEY) as server_and_token:
         yield server_and_token
-
-
-@pytest.fixture
-def server_env(tmp_path, openbao_server, vault_token, fake_upstream, static_root):
-    """Environment for gunicorn: a fresh shared database, the shared OpenBao, the fake upstream."""
-    with wired_app(
-        tmp_path,
-        static_root=static_root,
-        vault_addr=openbao_server.addr,
-        vault_token=vault_token,
-        upstream_url=fake_upstream.base_url,
-    ) as env:
-        yield env
