@@ -6,6 +6,7 @@ import json
 import logging
 import pickle
 import re
+import sys
 
 import pytest
 from django.test import Client
@@ -13,7 +14,7 @@ from django.test import Client
 from tests.fakes.echoes import echo_forms, reader_sees
 from tests.unit.conftest import STUB_KEY, UPSTREAM
 from weather.clients.schema import clean_text
-from weather.redaction import MASK, ApiKey, mask
+from weather.redaction import MASK, ApiKey, MaskingExceptionReporter, mask
 
 SECRET = "0123456789abcdef0123456789abcdef"
 
@@ -107,3 +108,24 @@ def test_clean_text_masks_before_it_cuts_so_no_part_of_the_key_is_left():
 def test_invisible_characters_are_removed_from_upstream_text():
     assert clean_text("Paris\u202egnp.exe\u2066\u2069\u200b\ufeff\u2028\u2029") == "Parisgnp.exe"
     assert clean_text("Zürich, 東京") == "Zürich, 東京"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["json-escaped letters", "split by U+0000 Cc", "split by U+202E RIGHT-TO-LEFT OVERRIDE"],
+)
+def test_the_error_page_masks_the_key_in_frame_variables_whatever_its_form(name, rf):
+    ApiKey(SECRET)
+    echoed = json.loads(ECHOES[name])
+
+    def crash(answer: str) -> None:
+        raise ValueError("the upstream answered something odd")
+
+    try:
+        crash(echoed)
+    except ValueError:
+        reporter = MaskingExceptionReporter(rf.get("/"), *sys.exc_info())
+        html, text = reporter.get_traceback_html(), reporter.get_traceback_text()
+    assert "crash" in text  # the frame, with its variables, is on the page
+    assert not reader_sees(SECRET, html)
+    assert not reader_sees(SECRET, text)
