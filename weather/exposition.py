@@ -50,6 +50,8 @@ allowed_networks: Lazy[tuple[Network, ...]] = Lazy(
 
 def may_scrape(request: HttpRequest) -> bool:
     """Whether this request comes straight from an address allowed to read the metrics."""
+    if not settings.WEATHER_METRICS:
+        return False
     if "HTTP_X_FORWARDED_FOR" in request.META:
         return False
     try:

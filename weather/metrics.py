@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from django.conf import settings
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from weather.caching import NO_SETTING, Lazy
@@ -148,6 +149,8 @@ token_gauges: Lazy[TokenGauges] = Lazy(
 
 def upstream_call(*, endpoint: str, outcome: str, seconds: float | None) -> None:
     """Count one call to OpenWeather (``seconds``: None when nothing was sent)."""
+    if not settings.WEATHER_METRICS:
+        return
     metrics = instruments()
     metrics.upstream_requests.labels(endpoint, outcome).inc()
     if seconds is not None:
@@ -156,16 +159,22 @@ def upstream_call(*, endpoint: str, outcome: str, seconds: float | None) -> None
 
 def report_served(*, source: str) -> None:
     """Count one report served to a visitor: from the cache, the upstream, or stale."""
+    if not settings.WEATHER_METRICS:
+        return
     instruments().reports.labels(source).inc()
 
 
 def vault_read(*, outcome: str) -> None:
     """Count one read of the key from Vault."""
+    if not settings.WEATHER_METRICS:
+        return
     instruments().vault_reads.labels(outcome).inc()
 
 
 def vault_token_lease(*, ttl: float, expires_at: float) -> None:
     """Record the Vault token's TTL and expiry time (Unix), as just learnt from Vault."""
+    if not settings.WEATHER_METRICS:
+        return
     gauges = token_gauges()
     gauges.ttl.set(ttl)
     gauges.expiry.set(expires_at)
@@ -173,6 +182,8 @@ def vault_token_lease(*, ttl: float, expires_at: float) -> None:
 
 def http_request(*, view: str, method: str, status: int, seconds: float) -> None:
     """Count one answered HTTP request and its duration."""
+    if not settings.WEATHER_METRICS:
+        return
     metrics = instruments()
     metrics.http_requests.labels(view, method if method in _METHODS else "other", str(status)).inc()
     metrics.http_duration.labels(view).observe(seconds)

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.template.loader import render_to_string
@@ -44,6 +45,8 @@ class RequestMetricsMiddleware:
     """Count each answered request and its duration by view, method and status."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        if not settings.WEATHER_METRICS:
+            raise MiddlewareNotUsed
         self.get_response = get_response
         self._static_prefix = "/" + settings.STATIC_URL.lstrip("/")
 

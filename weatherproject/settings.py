@@ -309,6 +309,12 @@ LOGGING = {
     },
 }
 
+# Error tracking (weather/error_tracking.py): off unless a Sentry DSN is given.
+SENTRY_DSN = env_secret("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT")
+SENTRY_RELEASE = env_str("SENTRY_RELEASE")
+# Off: nothing is counted and /metrics is a 404 (make bench measures what counting costs).
+WEATHER_METRICS = env_bool("WEATHER_METRICS", True)
 # Networks whose direct requests may read /metrics (Prometheus' addresses); anyone else,
 # and any request a proxy forwarded, gets a 404. Loopback only by default.
 WEATHER_METRICS_ALLOWED = env_list("WEATHER_METRICS_ALLOWED", "127.0.0.0/8,::1/128")

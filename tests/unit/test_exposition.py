@@ -100,3 +100,17 @@ def test_budget_left_is_the_whole_cap_in_a_new_window_and_never_negative(client,
     settings.WEATHER_BUDGET_PER_MINUTE = 0
     samples = parse(client.get(METRICS).content.decode())
     assert value(samples, "weather_budget_remaining", {"window": "minute"}) == 0
+
+
+def test_with_metrics_off_nothing_is_counted_and_the_path_is_a_404(
+    client, stubbed_services, settings
+):
+    settings.WEATHER_METRICS = False
+    client.get("/api/weather", {"q": "London"})
+    assert client.get(METRICS).status_code == 404
+    settings.WEATHER_METRICS = True
+    samples = parse(client.get(METRICS).content.decode())
+    assert (
+        value(samples, "weather_upstream_requests_total", {"endpoint": "weather", "outcome": "ok"})
+        == 0
+    )
