@@ -30,8 +30,8 @@ UPSTREAM_OUTCOMES = (
     "not_found",
     "refused",
 )
+UPSTREAM_ENDPOINTS = ("geocode", "weather", "forecast")
 REPORT_SOURCES = ("cache", "upstream", "stale")
-BUDGET_WINDOWS = ("minute", "day")
 # Request methods the site answers; anything else is counted as "other" (label values
 # must stay few whatever clients send).
 _METHODS = frozenset({"GET", "HEAD", "POST", "OPTIONS"})
@@ -61,7 +61,18 @@ class Instruments:
 
     @classmethod
     def build(cls) -> Instruments:
-        registry = CollectorRegistry(auto_describe=True)
+        made = cls._make(CollectorRegistry(auto_describe=True))
+        # Every expected series from the start, at zero: a rate() over a counter that
+        # appears only at its first event misses that event.
+        for endpoint in UPSTREAM_ENDPOINTS:
+            for outcome in UPSTREAM_OUTCOMES:
+                made.upstream_requests.labels(endpoint, outcome)
+        for source in REPORT_SOURCES:
+            made.reports.labels(source)
+        return made
+
+    @classmethod
+    def _make(cls, registry: CollectorRegistry) -> Instruments:
         return cls(
             registry=registry,
             upstream_requests=Counter(
