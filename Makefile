@@ -14,7 +14,8 @@ DEPLOY_CHECK_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=check-deploy-only-$$(head -
 
 # Every target that names a command rather than a file, in one place.
 .PHONY: help install run test unit integration e2e lighthouse lint format lock lock-pipeline \
-	migrate superuser clean bench bench-slow-clients lint-containers pipeline-check k8s-check lock-k8s proxy-check
+	migrate superuser clean bench bench-slow-clients lint-containers pipeline-check k8s-check lock-k8s proxy-check \
+	observability-check
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -162,6 +163,17 @@ NGINX_BINARY = NGINX="$$(WEATHER_CI_CACHE="$(WEATHER_CI_CACHE)" proof/tools/inst
 
 proxy-check: $(INSTALLED) ## Prove the stack's nginx config in front of gunicorn (slow clients)
 	$(NGINX_BINARY) $(BIN)/python -m pytest proof/proxy -p no:cacheprovider $(PYTEST_ARGS)
+
+# --- What an operator sees ------------------------------------------------------------------
+# tests/observability: a real Prometheus (Debian's, proof/tools/install-prometheus) scraping the
+# app under gunicorn with several workers, PromQL against what the fake upstream saw;
+# promtool on the exposition and on deploy/prometheus/ (rules and their unit tests); the
+# stack's nginx passing its request ID through the app's JSON log lines.
+PROMETHEUS_BINARIES = PROMETHEUS_BIN="$$(WEATHER_CI_CACHE="$(WEATHER_CI_CACHE)" proof/tools/install-prometheus)"
+
+observability-check: $(INSTALLED) ## Prove metrics (real Prometheus), alert rules and request IDs
+	$(PROMETHEUS_BINARIES) $(NGINX_BINARY) \
+		$(BIN)/python -m pytest tests/observability -p no:cacheprovider $(PYTEST_ARGS)
 
 clean: ## Remove the virtual environment, caches and the local database
 	rm -rf $(VENV) $(K8S_VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal .coverage coverage.xml reports

@@ -4,7 +4,10 @@ the cold-cache upstream cost, and the original example's one-call-per-request be
 Everything runs here, on loopback, in one go, so each figure sits beside its
 baseline measured under the same machine load:
 
-- gunicorn with 2 and then 4 sync workers, production settings, whitenoise;
+- gunicorn with 2 and then 4 sync workers, production settings, whitenoise, the
+  image's gunicorn config (metrics in multiprocess mode);
+- beside it, the same app with ``WEATHER_METRICS=0``: the cached paths measured on
+  one, then the other, twice over, so the cost of counting is seen under the same load;
 - the fake OpenWeather server answering after 150 ms, like the real one;
 - a real OpenBao server holding the key; SQLite (or DATABASE_URL's PostgreSQL).
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import random
@@ -48,6 +52,9 @@ from tests.support.openbao import seeded_openbao  # noqa: E402
 API_KEY = "bench-" + "0" * 26
 UPSTREAM_LATENCY = 0.150
 VAULT_READ_LINE = "read the OpenWeather API key from Vault"
+GUNICORN_CONFIG = ("--config=python:weatherproject.gunicorn_config",)
+# The cached paths whose cost with metrics on is compared with off (issue: a few percent).
+METRICS_PATHS = (("API, cached hit", "/api/weather?q=London"), ("page, cached hit", "/?q=London"))
 
 
 @dataclass
@@ -145,6 +152,66 @@ def cold_run(
     }
 
 
+def on_and_off(
+    on: AppServer, off: AppServer, path: str, args: argparse.Namespace
+) -> tuple[WrkResult, WrkResult]:
+    """``path`` on each server, alternately, twice: the mean of each (requests/s, p50, p99)."""
+    runs: dict[bool, list[WrkResult]] = {True: [], False: []}
+    for metered in (True, False, False, True):
+        server = on if metered else off
+        runs[metered].append(
+            wrk(server.base_url + path, seconds=args.seconds, connections=args.connections)
+        )
+
+    def mean(results: list[WrkResult]) -> WrkResult:
+        n = len(results)
+        return WrkResult(
+            rps=sum(r.rps for r in results) / n,
+            p50_ms=sum(r.p50_ms for r in results) / n,
+            p99_ms=sum(r.p99_ms for r in results) / n,
+            requests=sum(r.requests for r in results),
+            errors=sum(r.errors for r in results),
+        )
+
+    return mean(runs[True]), mean(runs[False])
+
+
+# What counting adds to one cached view, timed in one process (no load noise): the
+# request's counter and histogram, and the report's counter, in multiprocess mode.
+COUNTING_SCRIPT = """
+import json, sys, timeit
+import django
+django.setup()
+from django.conf import settings
+from weather import metrics
+
+def one_view():
+    metrics.http_request(view="weather:api-weather", method="GET", status=200, seconds=0.004)
+    metrics.report_served(source="cache")
+
+best = {}
+for on in (True, False) * 3:
+    settings.WEATHER_METRICS = on
+    runs = timeit.repeat(one_view, number=20000, repeat=3)
+    best[on] = min(best.get(on, 1.0), min(runs) / 20000)
+json.dump({"on": best[True], "off": best[False]}, sys.stdout)
+"""
+
+
+def counting_cost(workdir: Path) -> dict[str, float]:
+    """Seconds per cached view spent counting, metrics on and off (one process)."""
+    metrics_dir = workdir / "counting-metrics"
+    metrics_dir.mkdir()
+    out = subprocess.run(
+        [sys.executable, "-c", COUNTING_SCRIPT],
+        cwd=ROOT,
+        env=base_env(PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), DJANGO_LOG_LEVEL="WARNING"),
+        capture_output=True, text=True, check=True, timeout=300,
+    ).stdout  # fmt: skip
+    result: dict[str, float] = json.loads(out)
+    return result
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
@@ -171,6 +238,7 @@ def main() -> int:
     rows: list[tuple[int, str, WrkResult]] = []
     colds: dict[int, dict[str, Any]] = {}
     naive: dict[int, tuple[WrkResult, float]] = {}
+    metrics_cost: list[tuple[int, str, WrkResult, WrkResult]] = []
 
     with (
         FakeOpenWeather(api_key=API_KEY, latency=UPSTREAM_LATENCY) as fake,
@@ -192,7 +260,14 @@ def main() -> int:
                     WEATHER_CACHE_TTL="3600",
                     DJANGO_LOG_LEVEL="INFO",
                 )
-                with AppServer(env=env, workers=workers) as server:
+                with (
+                    AppServer(env=env, workers=workers, extra_args=GUNICORN_CONFIG) as server,
+                    AppServer(
+                        env={**env, "WEATHER_METRICS": "0"},
+                        workers=workers,
+                        extra_args=GUNICORN_CONFIG,
+                    ) as unmetered,
+                ):
                     print(f"== {workers} workers: cold run", flush=True)
                     colds[workers] = cold_run(server, fake, clients=50, total=args.cold_requests)
                     api_etag = server.get("/api/weather", q="London").headers["ETag"]
@@ -218,6 +293,12 @@ def main() -> int:
                             headers=headers,
                         )
                         rows.append((workers, label, result))
+                    unmetered.get("/", q="London")
+                    for label, path in METRICS_PATHS:
+                        print(f"== {workers} workers: {label}, metrics on and off", flush=True)
+                        metrics_cost.append(
+                            (workers, label, *on_and_off(server, unmetered, path, args))
+                        )
 
             naive_env = base_env(NAIVE_UPSTREAM=fake.base_url, NAIVE_KEY=API_KEY)
             with AppServer(
@@ -229,7 +310,9 @@ def main() -> int:
                 per_request = fake.call_counts()["weather"] / max(result.requests, 1)
                 naive[workers] = (result, per_request)
 
-    report = render(args, rows, colds, naive)
+    print("== counting cost, in one process", flush=True)
+    counting = counting_cost(workdir)
+    report = render(args, rows, colds, naive, metrics_cost, counting)
     print(report)
     args.output.write_text(report)
     shutil.rmtree(workdir, ignore_errors=True)
@@ -245,7 +328,7 @@ def database_name() -> str:
     return "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
 
 
-def render(args, rows, colds, naive) -> str:
+def render(args, rows, colds, naive, metrics_cost, counting) -> str:
     floor = {w: r.rps for w, label, r in rows if label.startswith("bare")}
     lines = [
         "# Benchmark results",
@@ -276,6 +359,38 @@ def render(args, rows, colds, naive) -> str:
         lines.append(
             f"| {workers} | {label} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
             f"{r.errors} | {ratio:.2f} | {p99_ratio:.2f} | {verdict} |"
+        )
+    lines += [
+        "",
+        "## What the metrics cost: cached paths with metrics on and off",
+        "",
+        "The same app twice, side by side, one with `WEATHER_METRICS=0`; each path measured "
+        "on, off, off, on and averaged. Request IDs and JSON logs are on in both.",
+        "",
+        "| workers | path | on: requests/s | off: requests/s | on ÷ off | on: p50 ms | off: p50 ms "
+        "| on: p99 ms | off: p99 ms |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for workers, label, on, off in metrics_cost:
+        lines.append(
+            f"| {workers} | {label} | {on.rps:,.0f} | {off.rps:,.0f} | {on.rps / off.rps:.3f} | "
+            f"{on.p50_ms:.2f} | {off.p50_ms:.2f} | {on.p99_ms:.2f} | {off.p99_ms:.2f} |"
+        )
+    added = counting["on"] - counting["off"]
+    lines += [
+        "",
+        "On a shared machine the two servers' figures move by more than counting costs, so "
+        f"it is also timed in one process: counting one cached view takes {added * 1e6:.1f} µs "
+        f"({counting['on'] * 1e6:.1f} µs on, {counting['off'] * 1e6:.1f} µs off; multiprocess "
+        "mode). Against the worker time a cached view takes here (workers ÷ requests/s):",
+        "",
+        "| workers | path | worker ms per request | counting share |",
+        "|---:|---|---:|---:|",
+    ]
+    for workers, label, on, _ in metrics_cost:
+        per_request = workers / on.rps
+        lines.append(
+            f"| {workers} | {label} | {per_request * 1000:.2f} | {added / per_request:.2%} |"
         )
     lines += [
         "",

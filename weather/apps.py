@@ -8,6 +8,16 @@ class WeatherConfig(AppConfig):
     verbose_name = "Weather"
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from weather.redaction import install_log_masking
 
         install_log_masking()
+        if settings.SENTRY_DSN:
+            from weather.error_tracking import start
+
+            start(
+                dsn=settings.SENTRY_DSN,
+                environment=settings.SENTRY_ENVIRONMENT,
+                release=settings.SENTRY_RELEASE,
+            )

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from weather.errors import AllowanceExhausted, BudgetExhausted
@@ -121,6 +121,23 @@ def calls_today(now: datetime | None = None) -> int:
     _, day, _ = _windows(now or timezone.now())[1]
     row = UpstreamUsage.objects.filter(window=Window.DAY, started_at=day, client="").first()
     return row.calls if row else 0
+
+
+def site_remaining(now: datetime | None = None) -> dict[str, tuple[int, int]]:
+    """The site's calls left in the current minute and day, and each cap: one query."""
+    windows = _windows(now or timezone.now())
+    limits = {
+        Window.MINUTE: int(settings.WEATHER_BUDGET_PER_MINUTE),
+        Window.DAY: int(settings.WEATHER_BUDGET_PER_DAY),
+    }
+    current = Q()
+    for window, started_at, _ in windows:
+        current |= Q(window=window, started_at=started_at)
+    spent = dict(UpstreamUsage.objects.filter(current, client="").values_list("window", "calls"))
+    return {
+        str(window): (max(0, limits[window] - spent.get(window, 0)), limits[window])
+        for window, _, _ in windows
+    }
 
 
 def purge_before(cutoff: datetime) -> int:

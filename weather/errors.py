@@ -3,9 +3,10 @@
 What the OpenWeather client (and the budget it spends) raises::
 
 OpenWeatherError
-├── UpstreamUnavailable   timeout, connection error, 5xx, malformed JSON,
-│                         an answer too large, too slow or too deeply nested,
-│                         or this request's time budget spent
+├── UpstreamUnavailable   connection error, 5xx, malformed JSON,
+│   │                     an answer too large, too slow or too deeply nested,
+│   │                     or this request's time budget spent
+│   └── UpstreamTimeout   no answer within the call's timeouts
 ├── UpstreamRateLimited   429
 │   └── BudgetExhausted   our own per-minute or per-day cap is spent (no call made)
 │       └── AllowanceExhausted   this client's share of it is spent
@@ -28,6 +29,10 @@ class UpstreamUnavailable(OpenWeatherError):
     """The upstream could not give a usable answer: timeout, 5xx, bad JSON."""
 
     code = "upstream_unavailable"
+
+
+class UpstreamTimeout(UpstreamUnavailable):
+    """The upstream did not answer within the call's timeouts (same code for visitors)."""
 
 
 class UpstreamRateLimited(OpenWeatherError):

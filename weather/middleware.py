@@ -1,20 +1,89 @@
-"""The app's middleware: forwarding headers only from trusted proxies, and a database
-outage as a clear 503 instead of a traceback or a bare 500."""
+"""The app's middleware: each request's ID and its metrics, ``/metrics`` itself,
+forwarding headers only from trusted proxies, and a database outage as a clear 503
+instead of a traceback or a bare 500."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
+from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.template.loader import render_to_string
 
+from weather import metrics, request_id
 from weather.client_ip import is_trusted_proxy
+from weather.exposition import metrics_response
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30
+
+
+class RequestIdMiddleware:
+    """Give the request its ID (a trusted proxy's, or a new one) for every log line made
+    while it is handled, and return it in X-Request-ID (first in MIDDLEWARE)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        current = request_id.request_id_for(request)
+        request_id.begin(current)
+        response = self.get_response(request)
+        response[request_id.HEADER] = current
+        return response
+
+
+METRICS_PATH = "/metrics"
+
+
+class RequestMetricsMiddleware:
+    """Count each answered request and its duration by view, method and status."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        if not settings.WEATHER_METRICS:
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+        self._static_prefix = "/" + settings.STATIC_URL.lstrip("/")
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        metrics.http_request(
+            view=self._view(request),
+            method=request.method or "",
+            status=response.status_code,
+            seconds=time.perf_counter() - started,
+        )
+        return response
+
+    def _view(self, request: HttpRequest) -> str:
+        """The URL's name: few values whatever paths clients try."""
+        match = request.resolver_match
+        if match is not None:
+            return match.view_name or "unnamed"
+        if request.path_info == METRICS_PATH:
+            return "metrics"
+        if request.path_info.startswith(self._static_prefix):
+            return "static"
+        return "unmatched"
+
+
+class MetricsEndpointMiddleware:
+    """Answer /metrics here, ahead of the host check and the HTTPS redirect: Prometheus
+    scrapes each pod by its address over plain HTTP (weather/exposition.py decides who may)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.path_info == METRICS_PATH:
+            return metrics_response(request)
+        return self.get_response(request)
 
 
 class TrustedProxyMiddleware:

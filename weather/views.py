@@ -16,7 +16,7 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control, pat
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from weather import popularity, preferences
+from weather import metrics, popularity, preferences
 from weather.client_ip import client_key
 from weather.clients.factory import client_for
 from weather.errors import (
@@ -101,6 +101,7 @@ def _lookup(request: HttpRequest, form: WeatherQueryForm) -> WeatherReport:
     else:
         report = weather_for_query(query=data["q"], units=data["units"], client=client)
     popularity.record(place_id=report.place.pk, client=who)
+    metrics.report_served(source=report.source)
     return report
 
 

@@ -102,7 +102,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: X-Forwarded-Proto is believed only from WEATHER_TRUSTED_PROXIES.
+    # Outermost: every log line of the request, the others' included, carries its ID.
+    "weather.middleware.RequestIdMiddleware",
+    "weather.middleware.RequestMetricsMiddleware",
+    # /metrics is answered here, before the host check: Prometheus asks by pod address.
+    "weather.middleware.MetricsEndpointMiddleware",
+    # Then: X-Forwarded-Proto is believed only from WEATHER_TRUSTED_PROXIES.
     "weather.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Directly after SecurityMiddleware, as whitenoise documents, so static files
@@ -268,17 +273,58 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # masked, as people sometimes type their password into that box.
 AXES_SENSITIVE_PARAMETERS = ["username"]
 
+# --- Logs and metrics (README, "Operations") ------------------------------------------
+# json: one JSON object per line (weather/jsonlog.py), for production's log pipeline;
+# text: one readable line, for a person at a terminal (the default with DEBUG on).
+WEATHER_LOG_FORMAT = env_str("WEATHER_LOG_FORMAT", "text" if DEBUG else "json").lower()
+if WEATHER_LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(
+        f"WEATHER_LOG_FORMAT must be json or text, not {WEATHER_LOG_FORMAT!r}"
+    )
+_LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        # Every line made while a request is handled carries its ID (weather/request_id.py).
+        "request_id": {"()": "weather.request_id.RequestIdFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "weather.jsonlog.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": WEATHER_LOG_FORMAT,
+            "filters": ["request_id"],
+        },
     },
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO").upper()},
+    "root": {"handlers": ["console"], "level": _LOG_LEVEL},
+    # gunicorn's workers log through the same handler (access lines carry the request's
+    # ID: weatherproject/gunicorn_config.py), not through gunicorn's plain-text ones.
+    "loggers": {
+        name: {"handlers": ["console"], "level": "INFO", "propagate": False}
+        for name in ("gunicorn.access", "gunicorn.error")
+    },
 }
+
+# Error tracking (weather/error_tracking.py): off unless a Sentry DSN is given.
+SENTRY_DSN = env_secret("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT")
+SENTRY_RELEASE = env_str("SENTRY_RELEASE")
+# Off: nothing is counted and /metrics is a 404 (make bench measures what counting costs).
+WEATHER_METRICS = env_bool("WEATHER_METRICS", True)
+# Networks whose direct requests may read /metrics (Prometheus' addresses); anyone else,
+# and any request a proxy forwarded, gets a 404. Loopback only by default.
+WEATHER_METRICS_ALLOWED = env_list("WEATHER_METRICS_ALLOWED", "127.0.0.0/8,::1/128")
+for _network in WEATHER_METRICS_ALLOWED:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"WEATHER_METRICS_ALLOWED: {_network!r} is not an address or a network"
+        ) from None
 
 # --- Vault: where the OpenWeather key lives ----------------------------------------
 VAULT_ADDR = env_str("VAULT_ADDR", "http://127.0.0.1:8200")

@@ -148,9 +148,11 @@ class AppServer:
         workers: int = 4,
         threads: int = 1,
         app: str = DEFAULT_APP,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.env = env
         self.app = app
+        self.extra_args = extra_args
         self.workers = workers
         self.threads = threads
         self.port = free_port()
@@ -170,6 +172,7 @@ class AppServer:
                 f"--threads={self.threads}",
                 "--timeout=30",
                 "--graceful-timeout=5",
+                *self.extra_args,
             ],
             cwd=ROOT,
             env=self.env,

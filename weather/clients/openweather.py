@@ -27,6 +27,7 @@ import requests
 import urllib3
 from django.views.decorators.debug import sensitive_variables
 
+from weather import metrics
 from weather.clients.reading import AnswerRefused, parse_json, read_capped
 from weather.clients.schema import (
     Conditions,
@@ -39,8 +40,10 @@ from weather.clients.schema import (
 )
 from weather.errors import (
     InvalidApiKey,
+    OpenWeatherError,
     PlaceNotFound,
     UpstreamRateLimited,
+    UpstreamTimeout,
     UpstreamUnavailable,
 )
 from weather.redaction import MASK, ApiKey
@@ -92,6 +95,50 @@ def _raise_for(status: int, body: Any) -> None:
     if status == 429:
         raise UpstreamRateLimited(f"OpenWeather rate limit reached (429){suffix}")
     raise UpstreamUnavailable(f"OpenWeather answered {status}{suffix}")
+
+
+# The endpoint label of each path (weather_upstream_requests_total, the upstream log line).
+ENDPOINTS = {
+    "/geo/1.0/direct": "geocode",
+    "/data/2.5/weather": "weather",
+    "/data/2.5/forecast": "forecast",
+}
+
+
+def _outcome(error: OpenWeatherError) -> str:
+    """The metric's outcome label for a call that ended in ``error``."""
+    if isinstance(error, UpstreamTimeout):
+        return "timeout"
+    if isinstance(error, InvalidApiKey):
+        return "invalid_key"
+    if isinstance(error, UpstreamRateLimited):
+        return "rate_limited"
+    if isinstance(error, PlaceNotFound):
+        return "not_found"
+    return "error"
+
+
+def _record_call(
+    *, endpoint: str, outcome: str, status: int | None, seconds: float | None, reason: str = ""
+) -> None:
+    """Count the call and log it: one INFO line per call, sent or refused."""
+    metrics.upstream_call(endpoint=endpoint, outcome=outcome, seconds=seconds)
+    duration_ms = None if seconds is None else round(seconds * 1000, 1)
+    logger.info(
+        "upstream call %s: %s (status %s, %s ms)%s",
+        endpoint,
+        outcome,
+        status if status is not None else "-",
+        duration_ms if duration_ms is not None else "-",
+        f": {reason}" if reason else "",
+        extra={
+            "endpoint": endpoint,
+            "outcome": outcome,
+            "status": status,
+            "duration_ms": duration_ms,
+            **({"reason": reason} if reason else {}),
+        },
+    )
 
 
 _Parsed = TypeVar("_Parsed")
@@ -229,7 +276,6 @@ class OpenWeatherClient:
             raise UpstreamUnavailable("This request's time budget for OpenWeather is spent")
         return (min(self.timeout[0], remaining), min(self.timeout[1], remaining))
 
-    @sensitive_variables("query")
     def _get_once(
         self,
         path: str,
@@ -238,9 +284,49 @@ class OpenWeatherClient:
         deadline: float | None,
         refresh: bool,
     ) -> Any:
-        timeout = self._timeout(deadline)
-        if self.budget is not None:
-            self.budget.spend(refresh=refresh)
+        endpoint = ENDPOINTS.get(path, path)
+        try:
+            timeout = self._timeout(deadline)
+            if self.budget is not None:
+                self.budget.spend(refresh=refresh)
+        except OpenWeatherError as exc:
+            # Our own refusal (the budget, a client's share, the request's deadline).
+            _record_call(
+                endpoint=endpoint, outcome="refused", status=None, seconds=None, reason=exc.code
+            )
+            raise
+        started = time.perf_counter()
+        status: int | None = None
+        try:
+            status, ok, content = self._send(path, params, api_key, timeout, deadline)
+            body = parse_json(content)
+            _raise_for(_status_of(body, status) if ok else status, body)
+            if body is None:
+                raise UpstreamUnavailable("OpenWeather sent a response that is not JSON")
+        except OpenWeatherError as exc:
+            _record_call(
+                endpoint=endpoint,
+                outcome=_outcome(exc),
+                status=status,
+                seconds=time.perf_counter() - started,
+                reason=exc.code,
+            )
+            raise
+        _record_call(
+            endpoint=endpoint, outcome="ok", status=status, seconds=time.perf_counter() - started
+        )
+        return body
+
+    @sensitive_variables("query")
+    def _send(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        api_key: ApiKey,
+        timeout: tuple[float, float],
+        deadline: float | None,
+    ) -> tuple[int, bool, bytes]:
+        """GET the path; return the status, whether it is a success, and the body (masked)."""
         query = {**params, "appid": api_key.reveal()}
         # The whole answer, not each read, must arrive within the call's timeouts (and
         # within the request's own deadline).
@@ -258,9 +344,7 @@ class OpenWeatherClient:
         except requests.Timeout:
             # `from None`, not `from exc`: requests' messages embed the URL, and the
             # URL carries the key; the chain would print it in any traceback.
-            raise UpstreamUnavailable(
-                f"OpenWeather did not answer within {timeout[1]:g} s"
-            ) from None
+            raise UpstreamTimeout(f"OpenWeather did not answer within {timeout[1]:g} s") from None
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             # urllib3's and the socket's own errors come from reading the body in steps.
             raise UpstreamUnavailable(
@@ -272,10 +356,4 @@ class OpenWeatherClient:
         # the key spelt with JSON escapes or split by invisible characters; this first pass
         # only keeps the plain echo out of the decoded body as a whole.
         content = content.replace(api_key.reveal().encode(), MASK.encode())
-        body = parse_json(content)
-        _raise_for(
-            _status_of(body, response.status_code) if response.ok else response.status_code, body
-        )
-        if body is None:
-            raise UpstreamUnavailable("OpenWeather sent a response that is not JSON")
-        return body
+        return response.status_code, response.ok, content

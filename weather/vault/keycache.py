@@ -21,10 +21,18 @@ from collections.abc import Callable
 
 from django.conf import settings
 
+from weather import metrics
 from weather.caching import Lazy
 from weather.redaction import ApiKey
 from weather.vault.config import VaultConfig
-from weather.vault.errors import VaultError, VaultUnreachable
+from weather.vault.errors import (
+    SecretMissing,
+    VaultError,
+    VaultNotConfigured,
+    VaultPermissionDenied,
+    VaultSealed,
+    VaultUnreachable,
+)
 from weather.vault.reader import VaultKeyReader
 
 logger = logging.getLogger(__name__)
@@ -80,11 +88,13 @@ class ApiKeyCache:
             key = ApiKey(self._read())
         except VaultError as exc:
             self._finish(generation, failure=exc)
+            metrics.vault_read(outcome=read_outcome(exc))
             raise
         except BaseException:
             self._finish(generation)
             raise
         self._finish(generation, key=key)
+        metrics.vault_read(outcome="ok")
         # Operators (and the benchmark) count these lines: one per worker per TTL is normal.
         logger.info("read the OpenWeather API key from Vault")
         return key
@@ -144,6 +154,20 @@ class ApiKeyCache:
     def is_cached(self) -> bool:
         with self._changed:
             return self._key is not None and self._clock() < self._expires_at
+
+
+def read_outcome(error: VaultError) -> str:
+    """The outcome label of weather_vault_reads_total for a read that failed with ``error``."""
+    for kind, outcome in (
+        (VaultPermissionDenied, "denied"),
+        (VaultSealed, "sealed"),
+        (SecretMissing, "missing"),
+        (VaultNotConfigured, "not_configured"),
+        (VaultUnreachable, "unreachable"),
+    ):
+        if isinstance(error, kind):
+            return outcome
+    return "error"
 
 
 def _again(failure: VaultError) -> VaultError:

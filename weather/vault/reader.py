@@ -29,6 +29,7 @@ import hvac
 import hvac.exceptions
 import requests
 
+from weather import metrics
 from weather.vault.config import VaultConfig
 from weather.vault.errors import (
     SecretMissing,
@@ -230,6 +231,7 @@ class VaultKeyReader:
                 "VAULT_SECRET_ID (or VAULT_SECRET_ID_FILE), or VAULT_K8S_ROLE"
             )
         self._client, self._lease = client, lease
+        _report_lease(lease, self._clock())
         return client
 
     @staticmethod
@@ -300,6 +302,7 @@ class VaultKeyReader:
         else:
             logger.info("renewed the Vault token for %.0f s", renewed.expires_at - now)
         self._lease = renewed
+        _report_lease(renewed, self._clock())
         return renewed
 
     @staticmethod
@@ -321,6 +324,14 @@ class VaultKeyReader:
                 daemon=True,
             )
             self._keeper.start()
+
+
+def _report_lease(lease: TokenLease | None, now: float) -> None:
+    """Put the token's TTL and expiry on /metrics (unknown without the lookup-self grant)."""
+    if lease is None:
+        return
+    ttl = lease.expires_at - now if lease.expires_at != math.inf else math.inf
+    metrics.vault_token_lease(ttl=ttl, expires_at=time.time() + ttl)
 
 
 def _delay_until(lease: TokenLease | None, now: float) -> float | None:

@@ -1,0 +1,82 @@
+"""gunicorn's settings for serving the app: metrics from every worker, and access lines
+that carry each request's ID. ``docker/start`` loads it
+(``--config python:weatherproject.gunicorn_config``); its command-line flags add the rest.
+
+- ``PROMETHEUS_MULTIPROC_DIR``: where each worker writes its metric values (the
+  ``prometheus_client`` multiprocess mode ``/metrics`` adds up). Set before any worker
+  starts, so every worker writes there; when the environment does not name one, a
+  private directory is made under the temporary directory and removed at exit. Files
+  left by an earlier run are deleted when gunicorn starts (stale counts would add up
+  with the new ones), and a worker that exits is marked dead, so its gauges drop out.
+- Access lines: gunicorn's own format plus ``request_id=`` (the ID the app returned in
+  ``X-Request-ID``); with JSON logs each line also has ``request_id``, ``method``,
+  ``path``, ``status``, ``duration_ms`` and ``remote_addr`` as fields.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+_MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
+_made_here = not os.environ.get(_MULTIPROC)
+if _made_here:
+    # Not a fixed path: two gunicorns on one machine (tests, benchmarks) would delete
+    # each other's files at start.
+    os.environ[_MULTIPROC] = tempfile.mkdtemp(prefix="weather-metrics-")
+
+
+def on_starting(server: Any) -> None:
+    """Start from zero: delete the values an earlier run left in the directory."""
+    path = Path(os.environ[_MULTIPROC])
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Drop an exited worker's live gauges (its counts are kept: they happened)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def on_exit(server: Any) -> None:
+    if _made_here:
+        shutil.rmtree(os.environ[_MULTIPROC], ignore_errors=True)
+
+
+access_log_format = (
+    '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s" request_id=%({x-request-id}o)s'
+)
+
+
+class AccessLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logger, whose access lines also carry their fields as ``extra``."""
+
+    def access(
+        self, resp: Any, req: Any, environ: dict[str, Any], request_time: datetime.timedelta
+    ) -> None:
+        if not self.access_log_enabled:
+            return
+        atoms = self.atoms(resp, req, environ, request_time)
+        extra = {
+            "request_id": atoms.get("{x-request-id}o") or "-",
+            "method": atoms["m"],
+            "path": atoms["U"],
+            "status": int(atoms["s"]) if str(atoms["s"]).isdigit() else atoms["s"],
+            "duration_ms": round(request_time.total_seconds() * 1000, 1),
+            "remote_addr": atoms["h"],
+        }
+        self.access_log.info(
+            self.cfg.access_log_format, self.atoms_wrapper_class(atoms), extra=extra
+        )
+
+
+logger_class = AccessLogger
