@@ -102,10 +102,7 @@ def weather_for(
         refresh = stored is not None
         try:
             # In one unit system, whatever the visitor's: the others are arithmetic.
-            current = client.current(
-                lat=lat, lon=lon, units=FETCHED_UNITS, deadline=deadline, refresh=refresh
-            )
-            forecast = client.forecast(
+            current, forecast = client.current_and_forecast(
                 lat=lat, lon=lon, units=FETCHED_UNITS, deadline=deadline, refresh=refresh
             )
         except FALLBACK_ERRORS as exc:

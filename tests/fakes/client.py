@@ -69,3 +69,17 @@ class FakeClient:
         if self.weather_error is not None:
             raise self.weather_error
         return forecast()
+
+    def current_and_forecast(
+        self,
+        *,
+        lat: float,
+        lon: float,
+        units: Units,
+        deadline: float | None = None,
+        refresh: bool = False,
+    ) -> tuple[Conditions, Forecast]:
+        return (
+            self.current(lat=lat, lon=lon, units=units, deadline=deadline, refresh=refresh),
+            self.forecast(lat=lat, lon=lon, units=units, deadline=deadline, refresh=refresh),
+        )

@@ -256,6 +256,9 @@ class FakeOpenWeather:
         """Zero the counters and clear the fault; latency and key are left as they are."""
         with self._lock:
             self._calls = {name: 0 for name in (*ENDPOINTS.values(), "unauthorized")}
+            # The most API requests answered at once since the reset (concurrency, seen).
+            self.most_in_flight = 0
+            self._in_flight = 0
         self._fault = None
 
     def config(self) -> dict[str, Any]:
@@ -271,6 +274,15 @@ class FakeOpenWeather:
     def _answer(self, endpoint: str, query: dict[str, str]) -> Answer:
         with self._lock:
             self._calls[endpoint] += 1
+            self._in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self._in_flight)
+        try:
+            return self._answer_now(endpoint, query)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _answer_now(self, endpoint: str, query: dict[str, str]) -> Answer:
         if self.latency:
             time.sleep(self.latency)
         # Faults come before the key check: an upstream outage fails every caller alike.

@@ -6,10 +6,14 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.conftest import API_KEY
+from tests.fakes.keys import FakeKeys
 from tests.fakes.places import PLACES
 from tests.support.appserver import AppServer
 from tests.support.crowd import hammer
 from tests.support.network import wait_for_a_fresh_minute
+from weather.clients.openweather import OpenWeatherClient
+from weather.units import Units
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -61,3 +65,14 @@ def test_the_budget_is_never_exceeded_across_workers(server_env, fake_upstream):
         if refused.status_code == 429:
             assert int(refused.headers["Retry-After"]) <= 60
             assert refused.json()["error"]["code"] == "budget_exhausted"
+
+
+def test_weather_and_forecast_are_asked_for_at_the_same_time(fake_upstream):
+    """A cold search waits for two round trips (geocode, then both at once), not three."""
+    fake_upstream.latency = 0.3  # long enough that two requests in turn could not overlap
+    client = OpenWeatherClient(base_url=fake_upstream.base_url, keys=FakeKeys(API_KEY))
+    current, forecast = client.current_and_forecast(lat=51.51, lon=-0.13, units=Units.METRIC)
+    assert current.station_name == "London"
+    assert len(forecast.steps) == 40
+    assert fake_upstream.call_counts()["weather"] == fake_upstream.call_counts()["forecast"] == 1
+    assert fake_upstream.most_in_flight == 2

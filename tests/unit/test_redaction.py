@@ -61,7 +61,7 @@ def test_the_debug_error_page_does_not_show_the_key(settings, stubbed_services):
     page = response.content.decode()
     assert response.status_code == 500
     assert "RuntimeError" in page
-    assert "_get_once" in page  # the client's own frame, with its variables, is on the page
+    assert "_receive" in page  # the client's own frame, with its variables, is on the page
     assert STUB_KEY not in page
 
 

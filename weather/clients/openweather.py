@@ -17,8 +17,10 @@ JSON no deeper than any real answer, without NaN or Infinity.
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
@@ -97,6 +99,8 @@ def _raise_for(status: int, body: Any) -> None:
     raise UpstreamUnavailable(f"OpenWeather answered {status}{suffix}")
 
 
+_CURRENT, _FORECAST = "/data/2.5/weather", "/data/2.5/forecast"
+
 # The endpoint label of each path (weather_upstream_requests_total, the upstream log line).
 ENDPOINTS = {
     "/geo/1.0/direct": "geocode",
@@ -161,7 +165,7 @@ class WeatherApi(Protocol):
         self, query: str, *, limit: int = 5, deadline: float | None = None, refresh: bool = False
     ) -> list[GeoPlace]: ...
 
-    def current(
+    def current_and_forecast(
         self,
         *,
         lat: float,
@@ -169,17 +173,7 @@ class WeatherApi(Protocol):
         units: Units,
         deadline: float | None = None,
         refresh: bool = False,
-    ) -> Conditions: ...
-
-    def forecast(
-        self,
-        *,
-        lat: float,
-        lon: float,
-        units: Units,
-        deadline: float | None = None,
-        refresh: bool = False,
-    ) -> Forecast: ...
+    ) -> tuple[Conditions, Forecast]: ...
 
 
 class OpenWeatherClient:
@@ -240,7 +234,7 @@ class OpenWeatherClient:
     ) -> Conditions:
         """Fetch the current conditions at a point."""
         params = {"lat": lat, "lon": lon, "units": units}
-        body = self._get("/data/2.5/weather", params, deadline, refresh)
+        body = self._get(_CURRENT, params, deadline, refresh)
         return _parse(parse_conditions, body, "current weather")
 
     def forecast(
@@ -254,8 +248,66 @@ class OpenWeatherClient:
     ) -> Forecast:
         """Fetch the 5-day forecast in 3-hour steps at a point."""
         params = {"lat": lat, "lon": lon, "units": units}
-        body = self._get("/data/2.5/forecast", params, deadline, refresh)
+        body = self._get(_FORECAST, params, deadline, refresh)
         return _parse(parse_forecast, body, "forecast")
+
+    def current_and_forecast(
+        self,
+        *,
+        lat: float,
+        lon: float,
+        units: Units,
+        deadline: float | None = None,
+        refresh: bool = False,
+    ) -> tuple[Conditions, Forecast]:
+        """Fetch the current conditions and the forecast at a point, at the same time.
+
+        The two answers do not depend on each other, so a cold search waits for one round
+        trip here, not two. Both units of the budget are spent first, in the calling thread
+        (the budget lives in the database, and another thread would need a connection of
+        its own); if the second is refused, the first stays spent, as a refused call's
+        does. Then the forecast is asked for from a short-lived thread while this one asks
+        for the current weather.
+        """
+        params = {"lat": lat, "lon": lon, "units": units}
+        try:
+            bodies = self._both_once(params, self.keys.get(), deadline, refresh)
+        except InvalidApiKey:
+            self.keys.invalidate()
+            bodies = self._both_once(params, self.keys.get(), deadline, refresh)
+        return (
+            _parse(parse_conditions, bodies[0], "current weather"),
+            _parse(parse_forecast, bodies[1], "forecast"),
+        )
+
+    def _both_once(
+        self, params: Mapping[str, Any], api_key: ApiKey, deadline: float | None, refresh: bool
+    ) -> tuple[Any, Any]:
+        paths = (_CURRENT, _FORECAST)
+        timeouts = [self._spend(path, deadline, refresh) for path in paths]
+        answers: dict[str, Any] = {}
+
+        def receive(path: str, timeout: tuple[float, float]) -> None:
+            try:
+                answers[path] = self._receive(path, params, api_key, timeout, deadline)
+            except Exception as exc:  # whatever it is, it is raised in the calling thread
+                answers[path] = exc
+
+        # The thread runs in a copy of this one's context, so its log line carries the
+        # request's ID.
+        forecast = threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(receive, _FORECAST, timeouts[1]),
+            name="forecast-fetch",
+            daemon=True,
+        )
+        forecast.start()
+        receive(_CURRENT, timeouts[0])
+        forecast.join()
+        for path in paths:
+            if isinstance(answers[path], Exception):
+                raise answers[path]
+        return answers[_CURRENT], answers[_FORECAST]
 
     def _get(
         self, path: str, params: Mapping[str, Any], deadline: float | None, refresh: bool
@@ -284,7 +336,11 @@ class OpenWeatherClient:
         deadline: float | None,
         refresh: bool,
     ) -> Any:
-        endpoint = ENDPOINTS.get(path, path)
+        timeout = self._spend(path, deadline, refresh)
+        return self._receive(path, params, api_key, timeout, deadline)
+
+    def _spend(self, path: str, deadline: float | None, refresh: bool) -> tuple[float, float]:
+        """Spend one unit of the budget on a call to ``path``; return the call's timeouts."""
         try:
             timeout = self._timeout(deadline)
             if self.budget is not None:
@@ -292,9 +348,25 @@ class OpenWeatherClient:
         except OpenWeatherError as exc:
             # Our own refusal (the budget, a client's share, the request's deadline).
             _record_call(
-                endpoint=endpoint, outcome="refused", status=None, seconds=None, reason=exc.code
+                endpoint=ENDPOINTS.get(path, path),
+                outcome="refused",
+                status=None,
+                seconds=None,
+                reason=exc.code,
             )
             raise
+        return timeout
+
+    def _receive(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        api_key: ApiKey,
+        timeout: tuple[float, float],
+        deadline: float | None,
+    ) -> Any:
+        """Send a call already paid for; return its JSON body, or raise its error."""
+        endpoint = ENDPOINTS.get(path, path)
         started = time.perf_counter()
         status: int | None = None
         try:
