@@ -47,12 +47,15 @@ from tests.support.appserver import (  # noqa: E402
     collect_static,
     fresh_database,
 )
+from tests.support.nginx import StackProxy  # noqa: E402
 from tests.support.openbao import seeded_openbao  # noqa: E402
 
 API_KEY = "bench-" + "0" * 26
 UPSTREAM_LATENCY = 0.150
 VAULT_READ_LINE = "read the OpenWeather API key from Vault"
-GUNICORN_CONFIG = ("--config=python:weatherproject.gunicorn_config",)
+# The image's flags (docker/start) that cost time per request: its config (metrics, the
+# access line's format) and an access log; the bare floor runs with the same ones.
+GUNICORN_CONFIG = ("--config=python:weatherproject.gunicorn_config", "--access-logfile=-")
 # The cached paths whose cost with metrics on is compared with off (issue: a few percent).
 METRICS_PATHS = (("API, cached hit", "/api/weather?q=London"), ("page, cached hit", "/?q=London"))
 
@@ -260,8 +263,16 @@ def main() -> int:
                     WEATHER_CACHE_TTL="3600",
                     DJANGO_LOG_LEVEL="INFO",
                 )
+                bare_env = base_env(BARE_DJANGO_DB=str(workdir / str(workers) / "bare.sqlite3"))
                 with (
+                    AppServer(
+                        env=bare_env,
+                        workers=workers,
+                        app="bench.bare_django:application",
+                        extra_args=GUNICORN_CONFIG,
+                    ) as bare,
                     AppServer(env=env, workers=workers, extra_args=GUNICORN_CONFIG) as server,
+                    StackProxy(f"127.0.0.1:{server.port}") as proxy,
                     AppServer(
                         env={**env, "WEATHER_METRICS": "0"},
                         workers=workers,
@@ -273,21 +284,35 @@ def main() -> int:
                     api_etag = server.get("/api/weather", q="London").headers["ETag"]
                     page_etag = server.get("/", q="London").headers["ETag"]
                     server.get("/", q="London", units="imperial")  # the cookie row's lookup
-                    for label, path, headers in (
-                        ("bare Django view (floor)", "/bench/floor", {}),
-                        ("API, cached hit", "/api/weather?q=London", {}),
-                        ("API, 304", "/api/weather?q=London", {"If-None-Match": api_etag}),
-                        ("page, cached hit, no cookie", "/?q=London", {}),
+                    requests.get(f"{proxy.base_url}/?q=London", timeout=30)  # in its cache now
+                    for label, base_url, path, headers in (
+                        ("bare Django (floor)", bare.base_url, "/", {}),
+                        (
+                            "project stack, one row (stack floor)",
+                            server.base_url,
+                            "/bench/floor",
+                            {},
+                        ),
+                        ("API, cached hit", server.base_url, "/api/weather?q=London", {}),
+                        (
+                            "API, 304",
+                            server.base_url,
+                            "/api/weather?q=London",
+                            {"If-None-Match": api_etag},
+                        ),
+                        ("page, cached hit, no cookie", server.base_url, "/?q=London", {}),
                         (
                             "page, cached hit, units cookie",
+                            server.base_url,
                             "/?q=London",
                             {"Cookie": "weather_units=imperial"},
                         ),
-                        ("page, 304", "/?q=London", {"If-None-Match": page_etag}),
+                        ("page, 304", server.base_url, "/?q=London", {"If-None-Match": page_etag}),
+                        ("page, through the stack's nginx", proxy.base_url, "/?q=London", {}),
                     ):
                         print(f"== {workers} workers: {label}", flush=True)
                         result = wrk(
-                            server.base_url + path,
+                            base_url + path,
                             seconds=args.seconds,
                             connections=args.connections,
                             headers=headers,
@@ -319,9 +344,17 @@ def main() -> int:
     return 0
 
 
-# Cached paths against the floor: the API (a memo hit skips the database read the floor
-# pays for) at least as fast; a page at least half as fast, its p99 within 3x.
-TARGETS = {"API, cached hit": 1.0, "page, cached hit": 0.5}
+# Against bare Django (requests/s at least this many times the floor's; p99 at most 1.5
+# times the floor's): a cached page as fast, the API half as fast again, a 304 twice, and
+# a page the stack's own nginx has cached five times.
+TARGETS = {
+    "API, cached hit": 1.5,
+    "API, 304": 2.0,
+    "page, cached hit": 1.0,
+    "page, 304": 2.0,
+    "page, through the stack's nginx": 5.0,
+}
+P99_TARGET = 1.5
 
 
 def database_name() -> str:
@@ -353,9 +386,8 @@ def render(args, rows, colds, naive, metrics_cost, counting) -> str:
         target = next((t for prefix, t in TARGETS.items() if label.startswith(prefix)), None)
         verdict = ""
         if target is not None:
-            met = ratio >= target and (not label.startswith("page") or p99_ratio <= 3)
-            verdict = f"≥ {target}{', p99 ≤ 3×' if label.startswith('page') else ''} "
-            verdict += "met" if met else "MISSED"
+            met = ratio >= target and p99_ratio <= P99_TARGET
+            verdict = f"≥ {target}, p99 ≤ {P99_TARGET}× " + ("met" if met else "MISSED")
         lines.append(
             f"| {workers} | {label} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
             f"{r.errors} | {ratio:.2f} | {p99_ratio:.2f} | {verdict} |"

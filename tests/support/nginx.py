@@ -152,6 +152,7 @@ def stack_conf(*, upstream: str, port: int) -> str:
     for pattern, replacement in (
         (r"server web:8000;", f"server {upstream};"),
         (r"listen 8080;", f"listen 127.0.0.1:{port};"),
+        (r"/var/cache/nginx/weather", "{root}/cache"),
     ):
         text, count = re.subn(re.escape(pattern), replacement, text)
         if count != 1:
