@@ -178,9 +178,9 @@ observability-check: $(INSTALLED) ## Prove metrics (real Prometheus), alert rule
 clean: ## Remove the virtual environment, caches and the local database
 	rm -rf $(VENV) $(K8S_VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal .coverage coverage.xml reports
 
-bench: $(INSTALLED) ## Benchmark the cached paths against the floor; writes bench/RESULTS.md
+bench: $(INSTALLED) ## Benchmark the cached paths against bare Django; writes bench/RESULTS.md
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(NGINX_BINARY) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 bench-slow-clients: $(INSTALLED) ## /healthz with slow clients connected: gunicorn alone vs. behind nginx
 	$(NGINX_BINARY) $(BIN)/python bench/slow_clients.py

@@ -32,7 +32,7 @@ def nginx_binary() -> str:
     found = os.environ.get("NGINX") or shutil.which("nginx")
     if not found:
         raise RuntimeError(
-            "nginx not found: run these tests through `make k8s-check` or `make proxy-check`"
+            "nginx not found: run this through its make target (proxy-check, k8s-check, bench)"
         )
     return found
 
