@@ -288,7 +288,7 @@ def main() -> int:
                     for label, base_url, path, headers in (
                         ("bare Django (floor)", bare.base_url, "/", {}),
                         (
-                            "project stack, one row (stack floor)",
+                            "stack floor: one row",
                             server.base_url,
                             "/bench/floor",
                             {},
