@@ -50,7 +50,15 @@ def test_a_broken_config_is_rejected(tmp_path, change, why):
 def extracted(tmp_path_factory) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """{manager: {file: deps}} from a local extract of a copy of the repository."""
     repo = copy_repository(tmp_path_factory.mktemp("renovate-repo"))
-    git = ["git", "-C", repo, "-c", "user.name=ci", "-c", "user.email=ci@localhost"]
+    git: list[str | Path] = [
+        "git",
+        "-C",
+        repo,
+        "-c",
+        "user.name=ci",
+        "-c",
+        "user.email=ci@localhost",
+    ]
     run([*git, "init", "--quiet", "--initial-branch=main"])
     run([*git, "add", "--all"])
     run([*git, "commit", "--quiet", "--message", "extract"])
