@@ -96,7 +96,8 @@ def test_every_release_is_signed_with_the_release_key(repository, pushed, releas
         release_key,
         "b",
         **PROTECTED,
-        CI_COMMIT_TAG="v8.0.0",
+        # The branch, not a version: `latest` is test_releases_copy_...'s to move.
+        CI_COMMIT_BRANCH="main",
         SIGNING_PUBLIC_KEY=str(release_key.public),
     )
     assert result.returncode == 0, output(result)
