@@ -122,7 +122,7 @@ superuser: $(INSTALLED) ## Create an admin user for /admin/
 # images, are cached outside the repository in WEATHER_CI_CACHE.
 WEATHER_CI_CACHE ?= $(if $(shell test -w /var/cache && echo y),/var/cache/weather-ci,$(HOME)/.cache/weather-ci)
 PIPELINE_INSTALLED := $(VENV)/.pipeline-installed
-PIPELINE_ENV := PATH="$(CURDIR)/$(BIN):$(WEATHER_CI_CACHE)/bin:$$PATH" WEATHER_CI_CACHE="$(WEATHER_CI_CACHE)" CONTAINERS_CONF="$(WEATHER_CI_CACHE)/containers.conf"
+PIPELINE_ENV := PATH="$(CURDIR)/$(BIN):$(WEATHER_CI_CACHE)/bin-trixie:$(WEATHER_CI_CACHE)/bin:$$PATH" WEATHER_CI_CACHE="$(WEATHER_CI_CACHE)" CONTAINERS_CONF="$(WEATHER_CI_CACHE)/containers.conf"
 
 $(PIPELINE_INSTALLED): $(INSTALLED) requirements/pipeline.txt
 	$(PIP_INSTALL) -r requirements/pipeline.txt

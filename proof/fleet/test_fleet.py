@@ -5,7 +5,8 @@ round-robin, one PostgreSQL, one OpenBao, the fake upstream: a crowd costs one
 current-weather and one forecast call per place in the whole fleet, the budget holds
 fleet-wide, and an instance killed with SIGKILL in the middle of a refresh loses
 nothing: its lease lapses, another instance completes the refresh, no client sees a
-500, and what it had stored is still served.
+500, and what it had stored is still served. A new release replacing the instances
+one at a time (a rolling update's order, the others serving) fails no request.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import signal
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -118,15 +120,66 @@ def test_an_instance_killed_mid_refresh_loses_nothing(fleet_env, fake_upstream):
         # The dead instance's lease held the place until it lapsed: it was mid-refresh.
         assert statuses[0] == 503, statuses
         calls = fake_upstream.call_counts()
-        # The dead instance's call and the one that completed; the forecast once.
+        # The dead instance's pair (weather and forecast go out together) and the pair
+        # that completed.
         assert calls["weather"] - before["weather"] == 2
-        assert calls["forecast"] - before["forecast"] == 1
+        assert calls["forecast"] - before["forecast"] == 2
 
         # What the fleet had stored is all still served, without the upstream.
         again = hammer(fleet.base_url, [url_for(p) for p in stored] * 3, clients=15)
         assert again == {200: 30}, again
         assert fake_upstream.call_counts() == calls
         thread.join(timeout=10)
+
+
+def test_a_release_rolled_out_one_instance_at_a_time_fails_no_request(fleet_env, fake_upstream):
+    """Each instance in turn is stopped as Kubernetes stops a pod (SIGTERM: gunicorn
+    finishes what it is serving) and a new one, the next release, takes its place, while
+    clients keep asking through the balancer; the Deployment does the same with
+    maxUnavailable 0 and a readiness probe (deploy/kubernetes/base/deployment.yaml)."""
+    env = {**fleet_env, "WEATHER_BUDGET_PER_MINUTE": "1000"}
+    places = POINTS[:10]
+    with running_fleet(env) as fleet:
+        assert hammer(fleet.base_url, [url_for(p) for p in places], clients=10) == {200: 10}
+        statuses: list[int] = []
+        done = threading.Event()
+
+        def visitor(offset: int) -> None:
+            session = requests.Session()
+            i = offset
+            while not done.is_set():
+                response = session.get(
+                    fleet.base_url + url_for(places[i % len(places)]), timeout=30
+                )
+                statuses.append(response.status_code)
+                i += 1
+
+        visitors = [threading.Thread(target=visitor, args=(n,), daemon=True) for n in range(4)]
+        for thread in visitors:
+            thread.start()
+        old_pids = {server.pid for server in fleet.instances}
+        for index, old in enumerate(list(fleet.instances)):
+            address = f"127.0.0.1:{old.port}"
+            old.__exit__()
+            fleet.instances[index] = AppServer(env=env, workers=2, threads=4, port=old.port).start()
+            # The next one only once this one serves through the balancer again (the
+            # readiness gate; nginx retries a refused instance after its fail_timeout).
+            served = fleet.proxy.served_by().get(address, 0)
+            deadline = time.monotonic() + 45
+            while fleet.proxy.served_by().get(address, 0) <= served:
+                assert time.monotonic() < deadline, f"{address} never served again"
+                time.sleep(0.5)
+        done.set()
+        for thread in visitors:
+            thread.join(timeout=30)
+        assert {server.pid for server in fleet.instances}.isdisjoint(old_pids)
+        assert len(statuses) > 100, len(statuses)
+        assert set(statuses) == {200}, (Counter(statuses), fleet.proxy.error_log()[-2000:])
+        # The new release serves: every instance answers, and the fleet still costs
+        # nothing upstream for what it had stored.
+        for server in fleet.instances:
+            assert server.get("/healthz").status_code == 200
+        assert fake_upstream.call_counts()["weather"] == len(places)
 
 
 def ask_and_die(server: AppServer, point: tuple[float, float]) -> None:

@@ -14,7 +14,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy" / "kubernetes"
-OVERLAYS = ("dev", "production")
+OVERLAYS = ("dev", "staging", "production")
 
 
 def kubectl() -> str:

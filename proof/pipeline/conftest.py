@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,10 @@ TOOLS = (
     "podman",
     "buildah",
     "skopeo",
+    "kustomize",
     "docker-registry",
+    "renovate",
+    "renovate-config-validator",
     "bao",
     "git",
     "rsync",
@@ -211,6 +215,48 @@ def registry(podman_storage: Path) -> Iterator[str]:
         server.wait(timeout=30)
         del os.environ["CONTAINERS_REGISTRIES_CONF"]
         os.environ["PATH"] = saved_path
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A sigstore key pair as the release job's file variables hold it."""
+
+    private: Path
+    public: Path
+    passphrase: str
+
+    def release_env(self) -> dict[str, str]:
+        """What release-image signs with: GitLab's SIGNING_KEY and its passphrase."""
+        return {"SIGNING_KEY": str(self.private), "SIGNING_KEY_PASSPHRASE": self.passphrase}
+
+
+def make_signing_key(directory: Path, name: str) -> SigningKey:
+    """A key pair made as the README says to make the release key."""
+    passphrase = secrets.token_urlsafe(24)
+    (directory / f"{name}.passphrase").write_text(passphrase + "\n")
+    run(
+        [
+            "skopeo",
+            "generate-sigstore-key",
+            "--output-prefix",
+            directory / name,
+            "--passphrase-file",
+            directory / f"{name}.passphrase",
+        ]
+    )
+    return SigningKey(directory / f"{name}.private", directory / f"{name}.pub", passphrase)
+
+
+@pytest.fixture(scope="session")
+def release_key(tmp_path_factory: pytest.TempPathFactory) -> SigningKey:
+    """The release key: the one the deploy jobs trust."""
+    return make_signing_key(tmp_path_factory.mktemp("keys"), "release")
+
+
+@pytest.fixture(scope="session")
+def other_key(tmp_path_factory: pytest.TempPathFactory) -> SigningKey:
+    """A well-formed key that is not the release key."""
+    return make_signing_key(tmp_path_factory.mktemp("keys"), "other")
 
 
 def build(context: Path, tag: str, args: list[str], **env: str) -> subprocess.CompletedProcess[str]:

@@ -3,6 +3,7 @@ repository, reading images."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -251,3 +252,52 @@ def _read_member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
 def inspect(kind: str, name: str) -> dict[str, Any]:
     found: list[dict[str, Any]] = json.loads(podman(kind, "inspect", name).stdout)
     return found[0]
+
+
+def small_image(directory: Path, label: str) -> str:
+    """A one-file image in an OCI layout, its digest decided by `label`: an image to
+    push, sign and deploy where what it runs does not matter. Returns an `oci:` reference."""
+    blobs = directory / "blobs" / "sha256"
+    blobs.mkdir(parents=True, exist_ok=True)
+
+    def blob(data: bytes) -> dict[str, Any]:
+        digest = hashlib.sha256(data).hexdigest()
+        (blobs / digest).write_bytes(data)
+        return {"digest": f"sha256:{digest}", "size": len(data)}
+
+    layer = io.BytesIO()
+    with tarfile.open(fileobj=layer, mode="w") as tar:
+        info = tarfile.TarInfo("label")
+        info.size = len(label.encode())
+        tar.addfile(info, io.BytesIO(label.encode()))
+    diff_id = "sha256:" + hashlib.sha256(layer.getvalue()).hexdigest()
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"Labels": {"variant": label}},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+    }
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            **blob(json.dumps(config).encode()),
+        },
+        "layers": [
+            {"mediaType": "application/vnd.oci.image.layer.v1.tar", **blob(layer.getvalue())}
+        ],
+    }
+    index = {
+        "schemaVersion": 2,
+        "manifests": [
+            {
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                **blob(json.dumps(manifest).encode()),
+                "annotations": {"org.opencontainers.image.ref.name": label},
+            }
+        ],
+    }
+    (directory / "index.json").write_text(json.dumps(index))
+    (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    return f"oci:{directory}:{label}"

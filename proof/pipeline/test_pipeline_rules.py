@@ -27,15 +27,29 @@ def test_pipeline_runs_the_expected_jobs_per_ref_and_only_project_commands():
     assert f"rules: feature branch: build, {scanned}, unit\n" in text
     assert f"rules: merge request: build, {scanned}, unit\n" in text
     assert (
-        "rules: default branch: build, container_scanning, integration, lint, pip-audit,"
-        " release, secret_detection, semgrep-sast, unit\n"
+        "rules: default branch: build, container_scanning, deploy:staging, integration, lint,"
+        " pip-audit, release, rollback:staging (manual), secret_detection, semgrep-sast, unit\n"
     ) in text
     assert f"rules: unprotected default branch: build, {scanned}, unit\n" in text
     # GitLab's scanner templates skip tags; an untested tag builds and tests its own.
-    assert "rules: tag: build, integration, lint, pip-audit, release, unit\n" in text
+    assert (
+        "rules: tag: build, deploy:production (manual), gitlab-release, integration, lint,"
+        " pip-audit, release, rollback:production (manual), unit\n"
+    ) in text
     for ref in ("unprotected tag", "non-version tag", "partial version tag"):
         assert f"rules: {ref}: build, integration, lint, pip-audit, unit\n" in text
     assert "pipeline wiring: release: resource_group release" in text
+    for line in (
+        "never interruptible: release, deploy:staging, deploy:production, rollback:staging,"
+        " rollback:production, gitlab-release",
+        "deploy:staging: applies $CI_REGISTRY_IMAGE@$IMAGE_DIGEST to staging,"
+        " resource_group deploy-staging",
+        "deploy:production: applies $CI_REGISTRY_IMAGE@$IMAGE_DIGEST to production,"
+        " resource_group deploy-production",
+        "rollback:production: the previous digest of production, resource_group deploy-production",
+        "scripts/ci/deploy: verify-image before the first apply",
+    ):
+        assert f"pipeline delivery: {line}\n" in text
     assert "pipeline wiring: unit: runs $CI_REGISTRY_IMAGE@$IMAGE_DIGEST" in text
     assert "pipeline wiring: integration: runs $CI_REGISTRY_IMAGE@$IMAGE_DIGEST" in text
     assert "pipeline wiring: build: pushes and reports IMAGE_DIGEST in build.env" in text
@@ -50,6 +64,21 @@ def test_pipeline_runs_the_expected_jobs_per_ref_and_only_project_commands():
         assert f"pipeline wiring: {report}" in text
 
 
+PRODUCTION_RULES = (
+    "  rules:\n"
+    '    - if: $CI_COMMIT_REF_PROTECTED != "true"\n      when: never\n'
+    "    - if: $CI_COMMIT_TAG =~ /^v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$/\n"
+    "      when: manual\n"
+    "  # The tag's pipeline waits"
+)
+STAGING_NEEDS_AND_RULES = (
+    "  needs: [build, release]\n"
+    "  rules:\n"
+    '    - if: $CI_COMMIT_REF_PROTECTED != "true"\n      when: never\n'
+    "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n"
+    "  # One deploy or rollback"
+)
+
 BROKEN = {
     "release without rules runs on every branch": (
         "  rules:\n"
@@ -62,7 +91,8 @@ BROKEN = {
     "release only on tags": (
         "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n  # One release",
         "  # One release",
-        "default branch: runs",
+        # deploy:staging needs it there.
+        "release is when:never, but its needed by deploy:staging",
     ),
     "release from an unprotected ref": (
         '    - if: $CI_COMMIT_REF_PROTECTED != "true"\n      when: never\n',
@@ -189,6 +219,73 @@ BROKEN = {
         "        path: coverage/coverage-unit.xml\n",
         "unit: report coverage/coverage-unit.xml is not written by its script",
     ),
+    "release interruptible": (
+        "  # Half a release is worse than a late one.\n  interruptible: false\n",
+        "",
+        "release: interruptible",
+    ),
+    "deploys interruptible": (
+        "  interruptible: false\n  before_script:\n    - apk add",
+        "  interruptible: true\n  before_script:\n    - apk add",
+        "deploy:staging: interruptible",
+    ),
+    "the GitLab Release interruptible": (
+        "  interruptible: false\n  script:\n    - NOTES=",
+        "  script:\n    - NOTES=",
+        "gitlab-release: interruptible",
+    ),
+    "production deployed without anyone starting it": (
+        PRODUCTION_RULES,
+        PRODUCTION_RULES.replace("      when: manual\n", ""),
+        "tag: deploy:production runs when on_success, not by hand only",
+    ),
+    "production deployed from an unprotected tag": (
+        PRODUCTION_RULES,
+        PRODUCTION_RULES.replace(
+            '    - if: $CI_COMMIT_REF_PROTECTED != "true"\n      when: never\n', ""
+        ),
+        "release is when:never, but its needed by deploy:production",
+    ),
+    "staging deployed from every branch": (
+        STAGING_NEEDS_AND_RULES,
+        STAGING_NEEDS_AND_RULES.replace(
+            '    - if: $CI_COMMIT_REF_PROTECTED != "true"\n      when: never\n'
+            "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n",
+            "    - if: $CI_COMMIT_BRANCH\n",
+        ),
+        "release is when:never, but its needed by deploy:staging",
+    ),
+    "a rollback that runs by itself": (
+        "== $CI_DEFAULT_BRANCH\n      when: manual\n  allow_failure: true\n",
+        "== $CI_DEFAULT_BRANCH\n  allow_failure: true\n",
+        "default branch: rollback:staging runs when on_success, not by hand only",
+    ),
+    "a deploy that does not wait for release": (
+        STAGING_NEEDS_AND_RULES,
+        STAGING_NEEDS_AND_RULES.replace("[build, release]", "[build]"),
+        "deploy:staging needs ['build'], not release and build",
+    ),
+    "a deploy applying a tag, not the released digest": (
+        "    DEPLOY_IMAGE: $CI_REGISTRY_IMAGE@$IMAGE_DIGEST\n    # The agent",
+        "    DEPLOY_IMAGE: $CI_REGISTRY_IMAGE:$CI_COMMIT_SHA\n    # The agent",
+        "deploy:staging: applies '$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA', not the released",
+    ),
+    "a deploy applying before the signature check": (
+        '--password-stdin "$CI_REGISTRY"\n\ndeploy:staging:',
+        '--password-stdin "$CI_REGISTRY"\n'
+        "    - kubectl apply -k deploy/kubernetes/overlays/$DEPLOY_ENVIRONMENT\n\ndeploy:staging:",
+        "deploy:staging: touches the cluster outside scripts/ci/deploy",
+    ),
+    "a deploy job without its environment's tier": (
+        "    deployment_tier: production\n  variables:\n    DEPLOY_ENVIRONMENT: production\n    D",
+        "  variables:\n    DEPLOY_ENVIRONMENT: production\n    D",
+        "deploy:production: environment production without url or deployment_tier",
+    ),
+    "production and staging in one resource group": (
+        "  resource_group: deploy-production\n",
+        "  resource_group: deploy-staging\n",
+        "resource groups: not one per environment",
+    ),
     "a make target .ci/run never runs": (
         "    - make lint-containers\n",
         "    - make format\n",
@@ -207,3 +304,19 @@ def test_broken_pipeline_is_rejected(case: str, tmp_path: Path):
     code, report = check(tmp_path)
     assert code != 0, f"pipeline_rules.py accepted a pipeline with {case}:\n{report}"
     assert expected in report, f"rejected, but not for the expected reason ({expected}):\n{report}"
+
+
+def test_a_deploy_script_that_applies_before_verifying_is_rejected(tmp_path: Path):
+    copy_paths(NEEDED, tmp_path)
+    script = tmp_path / "scripts/ci/deploy"
+    text = script.read_text()
+    verify = 'IMAGE=$DEPLOY_IMAGE "$root/scripts/ci/verify-image"\n'
+    setup = '"${kubectl[@]}" apply -f "$work/setup.yaml"\n'
+    assert verify in text, "scripts/ci/deploy changed: update this test"
+    assert setup in text, "scripts/ci/deploy changed: update this test"
+    # The check moved after the first apply.
+    text = text.replace(verify, "").replace(setup, setup + verify)
+    script.write_text(text)
+    code, report = check(tmp_path)
+    assert code != 0, report
+    assert "scripts/ci/deploy: does not run verify-image before it applies" in report

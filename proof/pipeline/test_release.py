@@ -47,13 +47,14 @@ def pushed(image: str, repository: str) -> dict[str, str]:
     return {"a": digest(first), "b": digest(f"{repository}:build-b")}
 
 
-def release(repository: str, build: str, **env: str):
-    """Release build a or b as GitLab's job does: by the digest build reported."""
+def release(repository: str, key, build: str, **env: str):
+    """Release build a or b as GitLab's job does: by the digest build reported, with
+    the release key."""
     tested = digest(f"{repository}:build-{build}")
     source = {"SOURCE_IMAGE": f"{repository}@{tested}", "IMAGE_DIGEST": tested}
     return run(
         [SCRIPTS / "release-image"],
-        env={**source, "TARGET_REPO": repository, **env},
+        env={**source, "TARGET_REPO": repository, **key.release_env(), **env},
         check=False,
     )
 
@@ -70,15 +71,51 @@ REFUSED = {
 
 
 @pytest.mark.parametrize("case", REFUSED, ids=list(REFUSED))
-def test_release_is_refused_for(case, repository, pushed):
+def test_release_is_refused_for(case, repository, pushed, release_key):
     before = tags(repository)
-    result = release(repository, "a", **REFUSED[case])
+    result = release(repository, release_key, "a", **REFUSED[case])
     assert result.returncode != 0, output(result)
     assert "release: refused:" in result.stderr
     assert tags(repository) == before, "a refused release wrote a tag"
 
 
-def test_releases_copy_the_tested_digest_and_latest_only_moves_forward(repository, pushed):
+def test_release_without_the_key_is_refused(repository, pushed, release_key):
+    before = tags(repository)
+    for missing in ("SIGNING_KEY", "SIGNING_KEY_PASSPHRASE"):
+        result = release(
+            repository, release_key, "a", **PROTECTED, CI_COMMIT_BRANCH="main", **{missing: ""}
+        )
+        assert result.returncode != 0, output(result)
+        assert "release: refused:" in result.stderr
+    assert tags(repository) == before, "an unsigned release wrote a tag"
+
+
+def test_every_release_is_signed_with_the_release_key(repository, pushed, release_key, other_key):
+    result = release(
+        repository,
+        release_key,
+        "b",
+        **PROTECTED,
+        # The branch, not a version: `latest` is test_releases_copy_...'s to move.
+        CI_COMMIT_BRANCH="main",
+        SIGNING_PUBLIC_KEY=str(release_key.public),
+    )
+    assert result.returncode == 0, output(result)
+    # It checked its own signature as deploy will.
+    assert "is signed by the release key" in result.stdout
+    image = f"{repository.removeprefix('docker://')}@{pushed['b']}"
+    for key, verifies in ((release_key, True), (other_key, False)):
+        checked = run(
+            [SCRIPTS / "verify-image"],
+            env={"IMAGE": image, "SIGNING_PUBLIC_KEY": str(key.public)},
+            check=False,
+        )
+        assert (checked.returncode == 0) is verifies, output(checked)
+
+
+def test_releases_copy_the_tested_digest_and_latest_only_moves_forward(
+    repository, pushed, release_key
+):
     a, b = pushed["a"], pushed["b"]
     steps = [
         # (ref, build, tags expected with their digests afterwards)
@@ -93,39 +130,47 @@ def test_releases_copy_the_tested_digest_and_latest_only_moves_forward(repositor
         ({"CI_COMMIT_TAG": "v1.2.0"}, "a", {"v1.2.0": a, "latest": b}),
     ]
     for ref, build, expected in steps:
-        result = release(repository, build, **PROTECTED, **ref)
+        result = release(repository, release_key, build, **PROTECTED, **ref)
         assert result.returncode == 0, output(result)
         for tag, wanted in expected.items():
             assert digest(f"{repository}:{tag}") == wanted, (ref, tag, output(result))
     assert "latest stays at v1.10.0: v1.9.9 is older" in output(
-        release(repository, "a", **PROTECTED, CI_COMMIT_TAG="v1.9.9")
+        release(repository, release_key, "a", **PROTECTED, CI_COMMIT_TAG="v1.9.9")
     )
 
 
-def test_a_version_tag_is_never_moved_to_another_image(repository, pushed):
-    run_ok = release(repository, "a", **PROTECTED, CI_COMMIT_TAG="v3.0.0")
+def test_a_version_tag_is_never_moved_to_another_image(repository, pushed, release_key):
+    run_ok = release(repository, release_key, "a", **PROTECTED, CI_COMMIT_TAG="v3.0.0")
     assert run_ok.returncode == 0, output(run_ok)
-    moved = release(repository, "b", **PROTECTED, CI_COMMIT_TAG="v3.0.0")
+    moved = release(repository, release_key, "b", **PROTECTED, CI_COMMIT_TAG="v3.0.0")
     assert moved.returncode != 0
     assert f"v3.0.0 already names {pushed['a']}" in moved.stderr
     assert digest(f"{repository}:v3.0.0") == pushed["a"]
 
 
-def test_the_default_branch_marks_its_tested_digest_for_promotion(repository, pushed):
+def test_the_default_branch_marks_its_tested_digest_for_promotion(repository, pushed, release_key):
     sha = secrets.token_hex(20)
-    result = release(repository, "b", **PROTECTED, CI_COMMIT_BRANCH="main", CI_COMMIT_SHA=sha)
+    result = release(
+        repository, release_key, "b", **PROTECTED, CI_COMMIT_BRANCH="main", CI_COMMIT_SHA=sha
+    )
     assert result.returncode == 0, output(result)
     assert digest(f"{repository}:tested-{sha}") == pushed["b"]
     # A version tag's pipeline has no tested-<sha> of its own: nothing marks it.
-    tagged = release(repository, "b", **PROTECTED, CI_COMMIT_TAG="v5.0.0", CI_COMMIT_SHA="f" * 40)
+    tagged = release(
+        repository, release_key, "b", **PROTECTED, CI_COMMIT_TAG="v5.0.0", CI_COMMIT_SHA="f" * 40
+    )
     assert tagged.returncode == 0, output(tagged)
     assert "tested-" + "f" * 40 not in tags(repository)
 
 
-def test_a_version_tag_promotes_what_the_default_branch_tested(repository, pushed, tmp_path):
+def test_a_version_tag_promotes_what_the_default_branch_tested(
+    repository, pushed, tmp_path, release_key
+):
     """build-image on a tag whose commit passed on main: that digest, no build, no push."""
     sha = secrets.token_hex(20)
-    ok = release(repository, "a", **PROTECTED, CI_COMMIT_BRANCH="main", CI_COMMIT_SHA=sha)
+    ok = release(
+        repository, release_key, "a", **PROTECTED, CI_COMMIT_BRANCH="main", CI_COMMIT_SHA=sha
+    )
     assert ok.returncode == 0, output(ok)
     registry_repo = repository.removeprefix("docker://")
     dotenv = tmp_path / "build.env"
@@ -151,7 +196,7 @@ def test_a_version_tag_promotes_what_the_default_branch_tested(repository, pushe
         pytest.param("{repository}@{b}", id="another digest"),
     ],
 )
-def test_release_refuses_anything_but_the_tested_digest(repository, pushed, source):
+def test_release_refuses_anything_but_the_tested_digest(repository, pushed, source, release_key):
     before = tags(repository)
     result = run(
         [SCRIPTS / "release-image"],
@@ -161,6 +206,7 @@ def test_release_refuses_anything_but_the_tested_digest(repository, pushed, sour
             "TARGET_REPO": repository,
             **PROTECTED,
             "CI_COMMIT_TAG": "v7.0.0",
+            **release_key.release_env(),
         },
         check=False,
     )

@@ -18,6 +18,13 @@
 5. Every job's `script:` runs a `make` target or a script from this repository (no
    inline test commands that .ci/run would not run), and each one is exercised by
    .ci/run: a make target that .ci/run reaches, or a script the pipeline tests run.
+6. Deploying: deploy:staging runs by itself on the protected default branch,
+   deploy:production only by hand on protected version tags, and the rollbacks only
+   by hand; each deploy job needs release and build's digest, applies
+   $CI_REGISTRY_IMAGE@$IMAGE_DIGEST through scripts/ci/deploy alone (which checks the
+   signature before it applies anything: no kubectl or kustomize of its own), has an
+   environment (name, url, deployment_tier) and one resource group per environment.
+   release, the deploy jobs and the GitLab Release are never interruptible.
 
 gitlab-ci-local (npm) is found on PATH or in $GITLAB_CI_LOCAL; it needs git and
 rsync. It works on a throwaway git repository holding a copy of .gitlab-ci.yml, so
@@ -48,6 +55,10 @@ TEMPLATE_STAND_INS = Path(__file__).resolve().parent / "gitlab-templates"
 PROTECTED = {"CI_COMMIT_REF_PROTECTED": "true"}
 UNPROTECTED = {"CI_COMMIT_REF_PROTECTED": "false"}
 BRANCH = TESTS | SCANNERS
+DEFAULT_BRANCH_DELIVERY = {"release", "deploy:staging", "rollback:staging"}
+TAG_DELIVERY = {"release", "deploy:production", "rollback:production", "gitlab-release"}
+# Jobs that only ever run when someone starts them; every other job runs by itself.
+MANUAL = {"deploy:production", "rollback:staging", "rollback:production"}
 SCENARIOS: list[tuple[str, dict[str, str], list[str], set[str]]] = [
     # (name, variables, variables to unset, jobs expected to run)
     ("feature branch", {"CI_COMMIT_BRANCH": "feature/search-box", **UNPROTECTED}, [], BRANCH),
@@ -57,8 +68,13 @@ SCENARIOS: list[tuple[str, dict[str, str], list[str], set[str]]] = [
         ["CI_COMMIT_BRANCH"],
         BRANCH,
     ),
-    ("default branch", {"CI_COMMIT_BRANCH": DEFAULT_BRANCH, **PROTECTED}, [], BRANCH | {"release"}),
-    ("tag", {"CI_COMMIT_TAG": "v1.4.0", **PROTECTED}, ["CI_COMMIT_BRANCH"], TESTS | {"release"}),
+    (
+        "default branch",
+        {"CI_COMMIT_BRANCH": DEFAULT_BRANCH, **PROTECTED},
+        [],
+        BRANCH | DEFAULT_BRANCH_DELIVERY,
+    ),
+    ("tag", {"CI_COMMIT_TAG": "v1.4.0", **PROTECTED}, ["CI_COMMIT_BRANCH"], TESTS | TAG_DELIVERY),
     # What must not release: an unprotected ref, a tag that is not a version vX.Y.Z.
     ("unprotected default branch", {"CI_COMMIT_BRANCH": DEFAULT_BRANCH, **UNPROTECTED}, [], BRANCH),
     ("unprotected tag", {"CI_COMMIT_TAG": "v1.4.0", **UNPROTECTED}, ["CI_COMMIT_BRANCH"], TESTS),
@@ -143,16 +159,26 @@ def check_scenario(repo: Path, scenario: tuple[str, dict[str, str], list[str], s
     # Every job that an active job needs must be active too under these variables.
     run_gcl(repo, variables, unset, "--validate-dependency-chain")
     jobs = json.loads(run_gcl(repo, variables, unset, "--list-json"))
-    running = {job["name"] for job in jobs if job["when"] != "never"}
-    if running != expected:
-        missing, extra = sorted(expected - running), sorted(running - expected)
+    running = {job["name"]: job for job in jobs if job["when"] != "never"}
+    if set(running) != expected:
+        missing, extra = sorted(expected - set(running)), sorted(set(running) - expected)
         raise Broken(f"{name}: runs {sorted(running)} (missing {missing}, unexpected {extra})")
-    if name == "default branch":
-        release = next(job for job in jobs if job["name"] == "release")
+    for job in running.values():
+        if (job["when"] == "manual") != (job["name"] in MANUAL):
+            wanted = "by hand only" if job["name"] in MANUAL else "by itself"
+            raise Broken(f"{name}: {job['name']} runs when {job['when']}, not {wanted}")
+    if name in ("default branch", "tag"):
+        release = running["release"]
         needs = {need["job"] for need in release["needs"]}
         if not needs >= RELEASE_NEEDS:
             raise Broken(f"release needs {sorted(needs)}, not all of {sorted(RELEASE_NEEDS)}")
-    return f"{name}: {', '.join(sorted(running))}"
+        for job in running.values():
+            if job["name"].startswith("deploy:"):
+                needs = {need["job"] for need in job["needs"] or []}
+                if not needs >= {"build", "release"}:
+                    raise Broken(f"{job['name']} needs {sorted(needs)}, not release and build")
+    listed = [f"{job} (manual)" if job in MANUAL else job for job in sorted(running)]
+    return f"{name}: {', '.join(listed)}"
 
 
 def check_scenarios(repo: Path) -> list[str]:
@@ -375,6 +401,88 @@ def check_reports_written(root: Path, pipeline: dict[str, Any]) -> list[str]:
     return report
 
 
+DEPLOYS = {"deploy:staging": "staging", "deploy:production": "production"}
+ROLLBACKS = {"rollback:staging": "staging", "rollback:production": "production"}
+NEVER_INTERRUPTED = ("release", *DEPLOYS, *ROLLBACKS, "gitlab-release")
+APPLIES = re.compile(r"\b(kubectl|kustomize|helm)\b")
+
+
+def resolved(pipeline: dict[str, Any], name: str) -> dict[str, Any]:
+    """A job with what it `extends:` merged in (variables merged key by key)."""
+    job = pipeline.get(name) or {}
+    merged: dict[str, Any] = {}
+    parents = job.get("extends", [])
+    for parent in [parents] if isinstance(parents, str) else parents:
+        merged.update(resolved(pipeline, parent))
+    variables = {**(merged.get("variables") or {}), **(job.get("variables") or {})}
+    merged.update({k: v for k, v in job.items() if k != "extends"})
+    if variables:
+        merged["variables"] = variables
+    return merged
+
+
+def verifies_before_applying(script: Path) -> bool:
+    """scripts/ci/deploy runs verify-image before its first apply."""
+    lines = script.read_text().splitlines() if script.is_file() else []
+    code = [line for line in lines if not line.lstrip().startswith("#")]
+    verify = next((i for i, line in enumerate(code) if "verify-image" in line), None)
+    apply = next((i for i, line in enumerate(code) if re.search(r"\bapply\b", line)), None)
+    return verify is not None and apply is not None and verify < apply
+
+
+def check_delivery(root: Path, pipeline: dict[str, Any]) -> list[str]:
+    """What the deploy jobs promise beyond their rules (those are in check_scenario)."""
+    problems, report = [], []
+    default_interruptible = (pipeline.get("default") or {}).get("interruptible", False)
+    for name in NEVER_INTERRUPTED:
+        job = resolved(pipeline, name)
+        if job.get("interruptible", default_interruptible) is not False:
+            problems.append(f"{name}: interruptible (a newer pipeline could cancel it half-way)")
+    report.append(f"never interruptible: {', '.join(NEVER_INTERRUPTED)}")
+    groups: dict[str, set[str]] = {}
+    for name, environment in {**DEPLOYS, **ROLLBACKS}.items():
+        job = resolved(pipeline, name)
+        env = job.get("environment") or {}
+        if not isinstance(env, dict) or env.get("name") != environment:
+            problems.append(f"{name}: its environment is not `{environment}`")
+        elif not env.get("url") or env.get("deployment_tier") != environment:
+            problems.append(f"{name}: environment {environment} without url or deployment_tier")
+        group = job.get("resource_group")
+        if not group or group == "release":
+            problems.append(f"{name}: no resource_group of its own (two deploys could overlap)")
+        groups.setdefault(environment, set()).add(str(group))
+        lines = commands(job)
+        wanted = "scripts/ci/deploy" + (" --rollback" if name in ROLLBACKS else "")
+        if [str(line) for line in job.get("script", [])] != [wanted]:
+            problems.append(f"{name}: its script is not `{wanted}` alone")
+        if outside := [line for line in lines if APPLIES.search(line)]:
+            problems.append(
+                f"{name}: touches the cluster outside scripts/ci/deploy, before the"
+                f" signature check: {outside}"
+            )
+        variables = job.get("variables") or {}
+        if variables.get("DEPLOY_ENVIRONMENT") != environment:
+            problems.append(f"{name}: DEPLOY_ENVIRONMENT is not {environment}")
+        if name in DEPLOYS:
+            image = str(variables.get("DEPLOY_IMAGE", ""))
+            if image != BUILT_IMAGE:
+                problems.append(f"{name}: applies {image!r}, not the released {BUILT_IMAGE}")
+            problems += gets_the_digest(name, job)
+            report.append(f"{name}: applies {image} to {environment}, resource_group {group}")
+        else:
+            report.append(f"{name}: the previous digest of {environment}, resource_group {group}")
+    shared = [env for env, names in groups.items() if len(names) != 1]
+    if shared or len({g for names in groups.values() for g in names}) != len(groups):
+        problems.append(f"resource groups: not one per environment ({groups})")
+    if not verifies_before_applying(root / "scripts/ci/deploy"):
+        problems.append("scripts/ci/deploy: does not run verify-image before it applies")
+    else:
+        report.append("scripts/ci/deploy: verify-image before the first apply")
+    if problems:
+        raise Broken("\n".join(problems))
+    return report
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parents[2]).resolve()
     ci_file = root / ".gitlab-ci.yml"
@@ -387,6 +495,8 @@ def main(argv: list[str]) -> int:
             print(f"pipeline wiring: {line}")
         for line in check_service_addresses(pipeline) + check_reports_written(root, pipeline):
             print(f"pipeline wiring: {line}")
+        for line in check_delivery(root, pipeline):
+            print(f"pipeline delivery: {line}")
         with tempfile.TemporaryDirectory(prefix="pipeline-rules-") as scratch:
             for line in check_scenarios(scratch_repo(ci_file, Path(scratch))):
                 print(f"pipeline rules: {line}")

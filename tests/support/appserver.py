@@ -149,13 +149,15 @@ class AppServer:
         threads: int = 1,
         app: str = DEFAULT_APP,
         extra_args: tuple[str, ...] = (),
+        port: int | None = None,
     ) -> None:
         self.env = env
         self.app = app
         self.extra_args = extra_args
         self.workers = workers
         self.threads = threads
-        self.port = free_port()
+        # A given port: a replacement for a stopped server, where a proxy expects it.
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._log_dir = tempfile.TemporaryDirectory(prefix="gunicorn-")
         self._log_path = Path(self._log_dir.name) / "server.log"
