@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 
+from weather.caching import BoundedCache
 from weather.places import MAX_QUERY_LENGTH
 from weather.units import Units
 
@@ -51,6 +54,41 @@ class WeatherQueryForm(forms.Form):
             text = " ".join(str(e) for e in errors)
             parts.append(text if field == "__all__" else f"{field}: {text}")
         return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class WeatherQuery:
+    """A valid search: a place name, or a point, and the units."""
+
+    q: str
+    units: Units
+    lat: float | None
+    lon: float | None
+
+    @property
+    def is_point(self) -> bool:
+        return self.lat is not None
+
+
+_QUERY_FIELDS = tuple(WeatherQueryForm.base_fields)
+# Building a form deep-copies its fields: a quarter of a cached view's time. A query
+# valid once is valid again, so each process validates each distinct one once.
+_valid_queries: BoundedCache[WeatherQuery] = BoundedCache(
+    name="forms.valid_queries", max_entries=4096, max_bytes=4 * 2**20
+)
+
+
+def weather_query(data: Mapping[str, str]) -> WeatherQuery | WeatherQueryForm:
+    """The valid search in ``data``, or the bound form that says what is wrong with it."""
+    key = tuple((name, data[name]) for name in _QUERY_FIELDS if name in data)
+    if (known := _valid_queries.get(key)) is not None:
+        return known
+    form = WeatherQueryForm(dict(key))
+    if not form.is_valid():
+        return form
+    query = WeatherQuery(**{name: form.cleaned_data[name] for name in _QUERY_FIELDS})
+    _valid_queries.put(key, query)
+    return query
 
 
 class PlaceSuggestionForm(forms.Form):

@@ -28,7 +28,7 @@ from weather.errors import (
     PlaceNotFound,
     UpstreamRateLimited,
 )
-from weather.forms import PlaceSuggestionForm, WeatherQueryForm
+from weather.forms import PlaceSuggestionForm, WeatherQuery, WeatherQueryForm, weather_query
 from weather.fragments import page_etag, rendered_page, report_parts
 from weather.freshness import cache_like_report, not_modified, not_modified_or, report_etag
 from weather.models import Place
@@ -92,14 +92,13 @@ def _failure(exc: OpenWeatherError | VaultError) -> tuple[int, str, str, int | N
     return 503, exc.code, message, RETRY_AFTER_SECONDS
 
 
-def _lookup(request: HttpRequest, form: WeatherQueryForm) -> WeatherReport:
-    data = form.cleaned_data
+def _lookup(request: HttpRequest, query: WeatherQuery) -> WeatherReport:
     who = client_key(request)
     client = client_for(who)
-    if form.is_point:
-        report = weather_at(lat=data["lat"], lon=data["lon"], units=data["units"], client=client)
+    if query.lat is not None and query.lon is not None:
+        report = weather_at(lat=query.lat, lon=query.lon, units=query.units, client=client)
     else:
-        report = weather_for_query(query=data["q"], units=data["units"], client=client)
+        report = weather_for_query(query=query.q, units=query.units, client=client)
     popularity.record(place_id=report.place.pk, client=who)
     metrics.report_served(source=report.source)
     return report
@@ -138,16 +137,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         patch_cache_control(home, max_age=60)
         return home
 
-    form = WeatherQueryForm({**request.GET.dict(), "units": units})
-    context: dict[str, Any] = {"form": form}
-    if not form.is_valid():
-        return _uncached(_page(request, context, units=units, status=400))
+    data = {**request.GET.dict(), "units": units}
+    query = weather_query(data)
+    if isinstance(query, WeatherQueryForm):
+        return _uncached(_page(request, {"form": query}, units=units, status=400))
+    # The search box shows what was asked for: the form is made only when a page is
+    # rendered (a kept page needs none).
+    context: dict[str, Any] = {}
     try:
-        report = _lookup(request, form)
+        report = _lookup(request, query)
     except (OpenWeatherError, VaultError) as exc:
         status, _, message, retry_after = _failure(exc)
+        context["form"] = form = WeatherQueryForm(data)
         if isinstance(exc, PlaceNotFound):
-            form.add_error("q" if not form.is_point else None, message)
+            form.is_valid()  # so that an error can be added to it
+            form.add_error("q" if not query.is_point else None, message)
         else:
             context["service_error"] = message
         response = _uncached(_page(request, context, units=units, status=status))
@@ -159,6 +163,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     def render() -> HttpResponse:
         context.update(
+            form=WeatherQueryForm(data),
             report=report,
             labels=UNIT_LABELS[report.units],
             report_parts=report_parts(report),
@@ -220,12 +225,12 @@ def _error(
 @require_safe
 def api_weather(request: HttpRequest) -> HttpResponse:
     """The same data as the page, as JSON."""
-    form = WeatherQueryForm(request.GET)
-    if not form.is_valid():
-        fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
-        return _error(400, "invalid_input", form.error_summary(), fields=fields)
+    query = weather_query(request.GET)
+    if isinstance(query, WeatherQueryForm):
+        fields = {name: [str(e) for e in errors] for name, errors in query.errors.items()}
+        return _error(400, "invalid_input", query.error_summary(), fields=fields)
     try:
-        report = _lookup(request, form)
+        report = _lookup(request, query)
     except (OpenWeatherError, VaultError) as exc:
         return _error(*_failure(exc))
     response = HttpResponse(encoded_report(report), content_type="application/json")
