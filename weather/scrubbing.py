@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from weather.clients.schema import clean_text
+from weather.clients.schema import GeoPlace
 from weather.models import Place, WeatherLookup
 from weather.redaction import mask
 
@@ -28,16 +28,22 @@ def scrub_stored_text() -> Scrubbed:
     """Clean and mask stored upstream text; the key must have been read (remembered) first."""
     places = 0
     for place in Place.objects.only("pk", "name", "state", "local_names").iterator():
-        name = clean_text(place.name) or place.name
-        state = clean_text(place.state) if place.state else ""
-        local_names = {
-            clean_text(language, 20): clean_text(text)
-            for language, text in (place.local_names or {}).items()
-            if isinstance(language, str) and isinstance(text, str)
-        }
-        if (name, state, local_names) != (place.name, place.state, place.local_names):
+        try:
+            # The same checks a geocoding answer gets: its text fields, as they would be now.
+            cleaned = GeoPlace(
+                name=place.name,
+                country="",
+                state=place.state,
+                lat=0.0,
+                lon=0.0,
+                local_names=place.local_names or {},
+            )
+        except (TypeError, ValueError):
+            continue  # nothing readable left of the name: the purge of orphans decides
+        now = (cleaned.name, cleaned.state, dict(cleaned.local_names))
+        if now != (place.name, place.state, place.local_names):
             Place.objects.filter(pk=place.pk).update(
-                name=name, state=state, local_names=local_names
+                name=cleaned.name, state=cleaned.state, local_names=now[2]
             )
             places += 1
     holding_a_secret = [
