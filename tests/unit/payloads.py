@@ -9,6 +9,7 @@ look for it on a page: London, broken clouds (icon 04d), 4.17 °C, humidity 36 %
 from __future__ import annotations
 
 import calendar
+import json
 
 from tests.fakes.bodies import current_weather, forecast, geocode
 
@@ -18,3 +19,5 @@ GEO_LONDON = geocode("London")
 _LAT, _LON = GEO_LONDON[0]["lat"], GEO_LONDON[0]["lon"]
 CURRENT = current_weather(_LAT, _LON, "metric", now=FIXED_TIME)
 FORECAST = forecast(_LAT, _LON, "metric", now=FIXED_TIME)
+# CURRENT as raw JSON whose temperature is an integer too large for a float (10**400).
+CURRENT_WITH_HUGE_TEMPERATURE = json.dumps(CURRENT).replace('"temp": 4.17', '"temp": 1' + "0" * 400)

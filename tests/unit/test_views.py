@@ -6,7 +6,6 @@ Vault and OpenWeather are stubbed at the HTTP transport (see conftest.py).
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 
@@ -312,7 +311,7 @@ def test_api_says_stale_with_its_age(client, stubbed_services):
     assert "an hour ago</time>: the weather service is not answering" in page
 
 
-HUGE_TEMPERATURE = json.dumps(payloads.CURRENT).replace('"temp": 4.17', '"temp": 1' + "0" * 400)
+HUGE_TEMPERATURE = payloads.CURRENT_WITH_HUGE_TEMPERATURE
 
 
 def test_a_number_too_large_for_a_float_is_a_503_without_a_copy(client, stubbed_services):

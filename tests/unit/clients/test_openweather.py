@@ -319,7 +319,6 @@ def test_no_text_the_client_returns_reads_as_the_key_however_it_was_sent(client,
 
 
 def test_a_number_too_large_for_a_float_is_an_unusable_answer_not_a_crash(client, transport):
-    body = json.dumps(CURRENT_BODY).replace('"temp": 4.17', '"temp": 1' + "0" * 400)
-    transport.register_uri("GET", WEATHER, text=body)
+    transport.register_uri("GET", WEATHER, text=payloads.CURRENT_WITH_HUGE_TEMPERATURE)
     with pytest.raises(UpstreamUnavailable, match="unexpected current weather"):
         client.current(lat=1, lon=2, units=Units.METRIC)
