@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from weather.caching import BoundedCache
 from weather.places import MAX_QUERY_LENGTH
@@ -17,7 +18,7 @@ class WeatherQueryForm(forms.Form):
     """A place name (``q``) or a point (``lat`` and ``lon``), plus units."""
 
     # The page renders its own <input> for q (combobox attributes, hints, errors).
-    q = forms.CharField(label="Place", required=False, max_length=MAX_QUERY_LENGTH)
+    q = forms.CharField(label=_("Place"), required=False, max_length=MAX_QUERY_LENGTH)
     units = forms.ChoiceField(choices=Units.choices, required=False, initial=Units.METRIC)
     lat = forms.FloatField(min_value=-90, max_value=90, required=False, widget=forms.HiddenInput)
     lon = forms.FloatField(min_value=-180, max_value=180, required=False, widget=forms.HiddenInput)
@@ -25,7 +26,7 @@ class WeatherQueryForm(forms.Form):
     def clean_q(self) -> str:
         q: str = self.cleaned_data["q"]
         if q and not any(ch.isalnum() for ch in q):
-            raise forms.ValidationError("Type a place name with letters or digits.")
+            raise forms.ValidationError(_("Type a place name with letters or digits."))
         return q
 
     def clean_units(self) -> Units:
@@ -38,9 +39,9 @@ class WeatherQueryForm(forms.Form):
             return data
         has_lat, has_lon = data.get("lat") is not None, data.get("lon") is not None
         if has_lat != has_lon:
-            raise forms.ValidationError("Give both lat and lon, or neither.")
+            raise forms.ValidationError(_("Give both lat and lon, or neither."))
         if not data.get("q") and not has_lat:
-            raise forms.ValidationError("Type a place name.", code="required")
+            raise forms.ValidationError(_("Type a place name."), code="required")
         return data
 
     @property

@@ -2,7 +2,9 @@
 
 The current conditions, the days, the chart and its table are most of a result page
 and depend on the report alone: rendering them per view cost about 20 ms of a 26 ms
-cached page view (bench/RESULTS.md). What changes per view (the "updated … ago" line,
+cached page view (bench/RESULTS.md). Each language has its own copies: a part is keyed
+by the report's version and the active language, so German and English never share one.
+What changes per view (the "updated … ago" line,
 the stale banner, the search form) stays in dashboard.html.
 """
 
@@ -19,6 +21,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from weather.caching import BoundedCache
 from weather.freshness import report_etag
@@ -43,8 +46,9 @@ _parts: BoundedCache[ReportParts] = BoundedCache(
 
 
 def report_parts(report: WeatherReport) -> ReportParts:
-    """The report's parts of the page, rendered once per report version in this process."""
-    return _parts.get_or_make(report.version, lambda: _render(report))
+    """The report's parts of the page in the active language, rendered once per report
+    version and language in this process."""
+    return _parts.get_or_make((get_language(), report.version), lambda: _render(report))
 
 
 # Whole result pages, by ETag and source: while a report is fresh its page is the same
@@ -62,8 +66,8 @@ def rendered_page(key: tuple[str, str], render: Callable[[], bytes]) -> bytes:
 
 def page_etag(request: HttpRequest, report: WeatherReport, units: str) -> str:
     """The ETag of a result page, known before it is rendered: everything its body is
-    made of (the report, the address as typed, the units, this release's templates and
-    static files, the demo banner)."""
+    made of (the report, the address as typed, its language, the units, this release's
+    templates, catalogs and static files, the demo banner)."""
     static_version = getattr(staticfiles_storage, "manifest_hash", "")
     return report_etag(
         report,
@@ -71,20 +75,23 @@ def page_etag(request: HttpRequest, report: WeatherReport, units: str) -> str:
         _TEMPLATES_VERSION,
         static_version,
         request.get_full_path(),
+        get_language(),
         units,
         settings.WEATHER_DEMO_MODE,
     )
 
 
 def _templates_version() -> str:
-    """A digest of the app's templates: a release that changes them changes every ETag."""
+    """A digest of the app's templates and compiled catalogs: a release that changes them
+    (a new translation too) changes every ETag."""
     digest = hashlib.blake2b(digest_size=8)
-    for path in sorted(_TEMPLATES.rglob("*.html")):
+    for path in [*sorted(_TEMPLATES.rglob("*.html")), *sorted(_CATALOGS.rglob("*.mo"))]:
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
+_CATALOGS = Path(__file__).resolve().parent / "locale"
 _TEMPLATES_VERSION = _templates_version()
 
 

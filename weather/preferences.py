@@ -33,7 +33,7 @@ def remember_units(request: HttpRequest, response: HttpResponseBase, units: str)
     those units, and nothing is remembered. Sets the cookie only on a change (True)."""
     if units not in Units.values or units == preferred_units(request):
         return False
-    if not _from_this_site(request):
+    if not from_this_site(request):
         return False
     response.set_cookie(
         UNITS_COOKIE,
@@ -46,7 +46,7 @@ def remember_units(request: HttpRequest, response: HttpResponseBase, units: str)
     return True
 
 
-def _from_this_site(request: HttpRequest) -> bool:
+def from_this_site(request: HttpRequest) -> bool:
     """Whether the visitor came from one of this site's own pages."""
     # Browsers set Sec-Fetch-Site themselves, and no page can forge it; older ones send
     # at least the origin as the Referer on same-origin navigations.

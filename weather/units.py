@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Units(models.TextChoices):
-    METRIC = "metric", "Metric (°C, m/s)"
-    IMPERIAL = "imperial", "Imperial (°F, mph)"
-    STANDARD = "standard", "Standard (K, m/s)"
+    METRIC = "metric", _("Metric (°C, m/s)")
+    IMPERIAL = "imperial", _("Imperial (°F, mph)")
+    STANDARD = "standard", _("Standard (K, m/s)")

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
+from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -49,44 +50,61 @@ EXAMPLE_PLACES = ("London", "New York", "Tokyo", "São Paulo", "Cape Town")
 
 
 STALE_REASONS = {
-    "upstream_unavailable": "the weather service is not answering",
-    "upstream_rate_limited": "the weather service is busy",
-    "budget_exhausted": "this site has used its allowance of weather updates for now",
-    "allowance_exhausted": "you have asked for a lot of new weather in a short time",
-    "invalid_api_key": "the weather service refused this site's credentials",
-    "vault_unavailable": "this site's credentials cannot be read",
+    "upstream_unavailable": gettext_lazy("the weather service is not answering"),
+    "upstream_rate_limited": gettext_lazy("the weather service is busy"),
+    "budget_exhausted": gettext_lazy("this site has used its allowance of weather updates for now"),
+    "allowance_exhausted": gettext_lazy("you have asked for a lot of new weather in a short time"),
+    "invalid_api_key": gettext_lazy("the weather service refused this site's credentials"),
+    "vault_unavailable": gettext_lazy("this site's credentials cannot be read"),
 }
+UNKNOWN_STALE_REASON = gettext_lazy("the weather service failed")
 
 
-def _failure(exc: OpenWeatherError | VaultError) -> tuple[int, str, str, int | None]:
+def _not_found(exc: PlaceNotFound, *, query: str) -> str:
+    """Why nothing was found, and what to try: the error's own words in English (the
+    API's messages stay as they were), a translated sentence naming the query otherwise."""
+    hint = gettext("Check the spelling, or add a country: Paris, FR.")
+    if get_language() == settings.LANGUAGE_CODE or not query.strip():
+        return f"{exc} {hint}"
+    found = gettext("No place called “%(query)s” was found.") % {"query": query.strip()}
+    return f"{found} {hint}"
+
+
+def _failure(
+    exc: OpenWeatherError | VaultError, *, query: str = ""
+) -> tuple[int, str, str, int | None]:
     """Map a domain error to (status, code, message for people, Retry-After seconds)."""
     if isinstance(exc, PlaceNotFound):
-        return 404, exc.code, f"{exc} Check the spelling, or add a country: Paris, FR.", None
+        return 404, exc.code, _not_found(exc, query=query), None
     if isinstance(exc, AllowanceExhausted):
-        message = (
+        message = gettext(
             "You have asked for a lot of new weather in a short time. "
-            f"Please try again in {exc.retry_after} seconds; places already looked up "
+            "Please try again in %(seconds)s seconds; places already looked up "
             "still show."
-        )
+        ) % {"seconds": exc.retry_after}
         logger.warning("lookup refused: %s", exc)
         return 429, exc.code, message, exc.retry_after
     if isinstance(exc, BudgetExhausted):
-        message = (
+        message = gettext(
             "This site has used its allowance of weather updates for now. "
-            f"Please try again in {exc.retry_after} seconds."
-        )
+            "Please try again in %(seconds)s seconds."
+        ) % {"seconds": exc.retry_after}
         logger.warning("lookup refused: %s", exc)
         return 429, exc.code, message, exc.retry_after
     if isinstance(exc, UpstreamRateLimited):
-        message = "The weather service is busy right now. Please try again in a minute."
+        message = gettext("The weather service is busy right now. Please try again in a minute.")
     elif isinstance(exc, InvalidApiKey):
-        message = "The weather service refused this site's credentials. Please try again later."
+        message = gettext(
+            "The weather service refused this site's credentials. Please try again later."
+        )
     elif isinstance(exc, VaultError):
-        message = (
+        message = gettext(
             "The weather service's credentials cannot be read right now. Please try again shortly."
         )
     else:
-        message = "The weather service is not answering right now. Please try again shortly."
+        message = gettext(
+            "The weather service is not answering right now. Please try again shortly."
+        )
     # The message of every error here is built by this project and holds no secret.
     logger.warning("lookup failed: %s: %s", type(exc).__name__, exc)
     return 503, exc.code, message, RETRY_AFTER_SECONDS
@@ -147,7 +165,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     try:
         report = _lookup(request, query)
     except (OpenWeatherError, VaultError) as exc:
-        status, _, message, retry_after = _failure(exc)
+        status, _, message, retry_after = _failure(exc, query=query.q)
         context["form"] = form = WeatherQueryForm(data)
         if isinstance(exc, PlaceNotFound):
             form.is_valid()  # so that an error can be added to it
@@ -167,7 +185,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             report=report,
             labels=UNIT_LABELS[report.units],
             report_parts=report_parts(report),
-            stale_reason=STALE_REASONS.get(report.stale_reason, "the weather service failed"),
+            stale_reason=STALE_REASONS.get(report.stale_reason, UNKNOWN_STALE_REASON),
         )
         return _page(request, context, units=units)
 
@@ -199,7 +217,8 @@ def choose_units(request: HttpRequest) -> HttpResponse:
     keep = {name: request.GET[name] for name in SEARCH_PARAMS if request.GET.get(name)}
     if units in Units.values:
         keep["units"] = units
-    response = redirect(f"{reverse('weather:dashboard')}?{urlencode(keep)}" if keep else "/")
+    home = reverse("pages:dashboard")  # in the language of the toggle's own address
+    response = redirect(f"{home}?{urlencode(keep)}" if keep else home)
     response.status_code = 303
     preferences.remember_units(request, response, units)
     add_never_cache_headers(response)

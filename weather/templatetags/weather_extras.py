@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 from django import template
+from django.utils.translation import get_language, pgettext_lazy
 
 from weather.charts import forecast_chart as build_forecast_chart
+from weather.conditions import describe
+from weather.models import Place
 from weather.reports import WeatherReport
 
 register = template.Library()
 
 _ICON = re.compile(r"^(0[1-4]|09|1[013]|50)[dn]$")
-_COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+_COMPASS = (
+    pgettext_lazy("compass point", "N"),
+    pgettext_lazy("compass point", "NE"),
+    pgettext_lazy("compass point", "E"),
+    pgettext_lazy("compass point", "SE"),
+    pgettext_lazy("compass point", "S"),
+    pgettext_lazy("compass point", "SW"),
+    pgettext_lazy("compass point", "W"),
+    pgettext_lazy("compass point", "NW"),
+)
 
 
 @register.filter
@@ -22,10 +35,33 @@ def icon_path(code: str) -> str:
     return f"weather/icons/{code}.svg" if _ICON.match(code) else "weather/icons/03d.svg"
 
 
+class _Described(Protocol):
+    condition_id: int
+    description: str
+
+
+@register.filter
+def condition(reading: _Described) -> str:
+    """A reading's conditions in the page's language ("Leichter Regen")."""
+    return describe(condition_id=reading.condition_id, description=reading.description)
+
+
+@register.filter
+def place_name(place: Place) -> str:
+    """The place's name in the page's language, when the geocoder gave one."""
+    return place.name_in(get_language())
+
+
+@register.filter
+def place_label(place: Place) -> str:
+    """Name (in the page's language), state and country: "München, Bavaria, DE"."""
+    return place.label_in(get_language())
+
+
 @register.filter
 def compass(degrees: int) -> str:
     """Name the compass point a wind comes from."""
-    return _COMPASS[round(int(degrees) % 360 / 45) % 8]
+    return str(_COMPASS[round(int(degrees) % 360 / 45) % 8])
 
 
 @register.filter
