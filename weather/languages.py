@@ -60,11 +60,8 @@ class LanguageLink:
     current: bool
 
 
-def _local_names() -> dict[str, str]:
-    return {code: translation.get_language_info(code)["name_local"] for code in LANGUAGES}
-
-
-LOCAL_NAMES = _local_names()
+# settings.LANGUAGES names each language in itself ("Deutsch"), as the picker shows it.
+LOCAL_NAMES: dict[str, str] = {code: str(name) for code, name in settings.LANGUAGES}
 
 
 def language_links(*, path: str, current: str) -> list[LanguageLink]:
