@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from weather.caching import BoundedCache
@@ -14,7 +15,19 @@ from weather.places import MAX_QUERY_LENGTH
 from weather.units import Units
 
 
-class WeatherQueryForm(forms.Form):
+class ApiForm(forms.Form):
+    """A form whose errors the JSON API reports in one sentence."""
+
+    def error_summary(self) -> str:
+        """One sentence naming each invalid field, for JSON error bodies."""
+        parts = []
+        for field, errors in self.errors.items():
+            text = " ".join(str(e) for e in errors)
+            parts.append(text if field == "__all__" else f"{field}: {text}")
+        return " ".join(parts)
+
+
+class WeatherQueryForm(ApiForm):
     """A place name (``q``) or a point (``lat`` and ``lon``), plus units."""
 
     # The page renders its own <input> for q (combobox attributes, hints, errors).
@@ -47,14 +60,6 @@ class WeatherQueryForm(forms.Form):
     @property
     def is_point(self) -> bool:
         return self.cleaned_data.get("lat") is not None
-
-    def error_summary(self) -> str:
-        """One sentence naming each invalid field, for JSON error bodies."""
-        parts = []
-        for field, errors in self.errors.items():
-            text = " ".join(str(e) for e in errors)
-            parts.append(text if field == "__all__" else f"{field}: {text}")
-        return " ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,12 @@ def weather_query(data: Mapping[str, str]) -> WeatherQuery | WeatherQueryForm:
     query = WeatherQuery(**{name: form.cleaned_data[name] for name in _QUERY_FIELDS})
     _valid_queries.put(key, query)
     return query
+
+
+class LanguageForm(ApiForm):
+    """The API's optional ``lang``: one of the site's languages, for localised words."""
+
+    lang = forms.ChoiceField(choices=settings.LANGUAGES, required=False)
 
 
 class PlaceSuggestionForm(forms.Form):

@@ -29,7 +29,14 @@ from weather.errors import (
     PlaceNotFound,
     UpstreamRateLimited,
 )
-from weather.forms import PlaceSuggestionForm, WeatherQuery, WeatherQueryForm, weather_query
+from weather.forms import (
+    ApiForm,
+    LanguageForm,
+    PlaceSuggestionForm,
+    WeatherQuery,
+    WeatherQueryForm,
+    weather_query,
+)
 from weather.fragments import page_etag, rendered_page, report_parts
 from weather.freshness import cache_like_report, not_modified, not_modified_or, report_etag
 from weather.models import Place
@@ -241,20 +248,41 @@ def _error(
     return response
 
 
+def _api_language(request: HttpRequest) -> str | LanguageForm | None:
+    """The API's ``lang`` (None without one), or the bound form that says what is wrong."""
+    if "lang" not in request.GET:
+        return None  # the common case builds no form
+    form = LanguageForm({"lang": request.GET["lang"]})
+    if not form.is_valid():
+        return form
+    return form.cleaned_data["lang"] or None
+
+
 @require_safe
 def api_weather(request: HttpRequest) -> HttpResponse:
-    """The same data as the page, as JSON."""
+    """The same data as the page, as JSON; with ``lang``, its words in that language too."""
     query = weather_query(request.GET)
-    if isinstance(query, WeatherQueryForm):
-        fields = {name: [str(e) for e in errors] for name, errors in query.errors.items()}
-        return _error(400, "invalid_input", query.error_summary(), fields=fields)
+    language = _api_language(request)
+    if isinstance(query, WeatherQueryForm) or isinstance(language, LanguageForm):
+        invalid = [form for form in (query, language) if isinstance(form, ApiForm)]
+        summary = " ".join(form.error_summary() for form in invalid)
+        fields = {
+            name: [str(e) for e in errors]
+            for form in invalid
+            for name, errors in form.errors.items()
+        }
+        return _error(400, "invalid_input", summary, fields=fields)
     try:
         report = _lookup(request, query)
     except (OpenWeatherError, VaultError) as exc:
         return _error(*_failure(exc))
-    response = HttpResponse(encoded_report(report), content_type="application/json")
+    body = encoded_report(report, language=language)
+    response = HttpResponse(body, content_type="application/json")
     cache_like_report(response, report, shared=True)
-    return not_modified_or(request, response, etag=report_etag(report, DOCUMENT_VERSION))
+    etag = report_etag(report, DOCUMENT_VERSION, *([language] if language else []))
+    if language:
+        response["Content-Language"] = language
+    return not_modified_or(request, response, etag=etag)
 
 
 @require_safe

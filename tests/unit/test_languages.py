@@ -260,3 +260,57 @@ def test_each_language_has_its_own_page_etag_and_parts(client, stubbed_services)
     # Asked again, each is what it was: neither cached part was taken for the other.
     assert client.get("/", {"q": "London"}).content == english.content
     assert client.get("/de/", {"q": "London"}).content == german.content
+
+
+# --- the JSON API's lang ----------------------------------------------------------------
+
+
+def test_the_api_adds_localised_words_beside_the_english_ones(client, stubbed_services):
+    document = client.get("/api/weather", {"q": "London", "lang": "fr"}).json()
+    assert document["lang"] == "fr"
+    assert document["current"]["description"] == "broken clouds"
+    assert document["current"]["description_localised"] == "nuageux"
+    assert all("description_localised" in step for step in document["forecast"]["steps"])
+    assert all("description_localised" in day for day in document["forecast"]["daily"])
+    assert document["place"]["name"] == "London"
+    assert document["place"]["name_localised"] == "Londres"
+
+
+def test_without_lang_the_api_document_is_unchanged(client, stubbed_services):
+    plain = client.get("/api/weather", {"q": "London"})
+    text = plain.content.decode()
+    assert "localised" not in text
+    assert '"lang"' not in text
+    assert "condition_id" not in str(plain.json()["forecast"]["daily"])
+
+
+def test_each_lang_has_its_own_api_etag(client, stubbed_services):
+    plain = client.get("/api/weather", {"q": "London"})
+    german = client.get("/api/weather", {"q": "London", "lang": "de"})
+    japanese = client.get("/api/weather", {"q": "London", "lang": "ja"})
+    assert len({plain["ETag"], german["ETag"], japanese["ETag"]}) == 3
+    assert german["Content-Language"] == "de"
+    assert german.json()["current"]["description_localised"] == "überwiegend bewölkt"
+    assert japanese.json()["current"]["description_localised"] == "曇りがち"
+
+
+def test_an_empty_lang_is_no_lang(client, stubbed_services):
+    response = client.get("/api/weather", {"q": "London", "lang": ""})
+    assert response.status_code == 200
+    assert "localised" not in response.content.decode()
+
+
+@pytest.mark.parametrize("lang", ["xx", "de-DE", "EN", "de\x00"])
+def test_an_unsupported_lang_is_invalid_input(client, stubbed_services, lang):
+    response = client.get("/api/weather", {"q": "London", "lang": lang})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert error["message"].startswith("lang: ")
+    assert list(error["fields"]) == ["lang"]
+    assert stubbed_services.call_count == 0
+
+
+def test_a_bad_lang_and_a_bad_query_are_both_named(client, stubbed_services):
+    error = client.get("/api/weather", {"lat": "91", "lon": "0", "lang": "zz"}).json()["error"]
+    assert set(error["fields"]) == {"lat", "lang"}
