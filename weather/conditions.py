@@ -11,6 +11,8 @@ list does not hold shows the upstream's own (cleaned) English description.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from django.utils.functional import Promise
 from django.utils.translation import get_language, pgettext_lazy
 
@@ -83,6 +85,22 @@ CONDITIONS: dict[int, Promise] = {
     803: pgettext_lazy("weather condition", "broken clouds"),
     804: pgettext_lazy("weather condition", "overcast clouds"),
 }
+
+
+class Reading(Protocol):
+    """Current conditions, a forecast step or a day: anything with OpenWeather's id and
+    its English description."""
+
+    @property
+    def condition_id(self) -> int: ...
+
+    @property
+    def description(self) -> str: ...
+
+
+def describe_reading(reading: Reading) -> str:
+    """``reading``'s conditions in the active language."""
+    return describe(condition_id=reading.condition_id, description=reading.description)
 
 
 def describe(*, condition_id: int, description: str) -> str:

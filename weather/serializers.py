@@ -10,13 +10,13 @@ is exactly what it always was.
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import translation
 
 from weather.caching import BoundedCache
-from weather.conditions import describe
+from weather.conditions import Reading, describe_reading
 from weather.models import Place
 from weather.reports import WeatherReport
 from weather.summaries import DailySummary, daily_summaries
@@ -48,19 +48,12 @@ def place_document(place: Place, *, language: str | None = None) -> dict[str, An
     return document
 
 
-class _Described(Protocol):
-    condition_id: int
-    description: str
-
-
-def _reading(reading: _Described, *, localised: bool) -> dict[str, Any]:
+def _reading(reading: Reading, *, localised: bool) -> dict[str, Any]:
     # vars(), not dataclasses.asdict(): these dataclasses are flat, and asdict's deep
     # copies cost more than the rest of a cached response.
     document = dict(vars(reading))
     if localised:
-        document["description_localised"] = describe(
-            condition_id=reading.condition_id, description=reading.description
-        )
+        document["description_localised"] = describe_reading(reading)
     return document
 
 

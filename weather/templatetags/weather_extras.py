@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Protocol
 
 from django import template
 from django.utils.translation import get_language, pgettext_lazy
 
 from weather.charts import forecast_chart as build_forecast_chart
-from weather.conditions import describe
+from weather.conditions import Reading, describe_reading
 from weather.models import Place
 from weather.reports import WeatherReport
 
@@ -35,15 +34,10 @@ def icon_path(code: str) -> str:
     return f"weather/icons/{code}.svg" if _ICON.match(code) else "weather/icons/03d.svg"
 
 
-class _Described(Protocol):
-    condition_id: int
-    description: str
-
-
 @register.filter
-def condition(reading: _Described) -> str:
+def condition(reading: Reading) -> str:
     """A reading's conditions in the page's language ("Leichter Regen")."""
-    return describe(condition_id=reading.condition_id, description=reading.description)
+    return describe_reading(reading)
 
 
 @register.filter
