@@ -314,3 +314,13 @@ def test_an_unsupported_lang_is_invalid_input(client, stubbed_services, lang):
 def test_a_bad_lang_and_a_bad_query_are_both_named(client, stubbed_services):
     error = client.get("/api/weather", {"lat": "91", "lon": "0", "lang": "zz"}).json()["error"]
     assert set(error["fields"]) == {"lat", "lang"}
+
+
+def test_english_pages_keep_the_geocoder_s_own_name(client, stubbed_services):
+    from weather.models import Place
+
+    client.get("/", {"q": "London"})
+    Place.objects.update(local_names={"en": "Londinium", "fr": "Londres"})
+    html = client.get("/", {"q": "London", "units": "imperial"}).content.decode()
+    assert '<h1 id="place-name">London' in html
+    assert "Londinium" not in html

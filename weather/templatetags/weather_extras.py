@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django import template
+from django.conf import settings
 from django.utils.translation import get_language, pgettext_lazy
 
 from weather.charts import forecast_chart as build_forecast_chart
@@ -40,16 +41,23 @@ def condition(reading: Reading) -> str:
     return describe_reading(reading)
 
 
+def _translated() -> str | None:
+    """The page's language, None for English: English pages keep the geocoder's own
+    name ("Zürich", not its English "Zurich"), as they always have."""
+    language = get_language()
+    return None if language == settings.LANGUAGE_CODE else language
+
+
 @register.filter
 def place_name(place: Place) -> str:
     """The place's name in the page's language, when the geocoder gave one."""
-    return place.name_in(get_language())
+    return place.name_in(language) if (language := _translated()) else place.name
 
 
 @register.filter
 def place_label(place: Place) -> str:
     """Name (in the page's language), state and country: "München, Bavaria, DE"."""
-    return place.label_in(get_language())
+    return place.label_in(language) if (language := _translated()) else place.label
 
 
 @register.filter
