@@ -1,4 +1,4 @@
-"""The unit systems OpenWeather answers in: one type for the client, the models and the forms."""
+"""The unit systems OpenWeather answers in, and the wind units and clocks people read."""
 
 from __future__ import annotations
 
@@ -9,3 +9,26 @@ class Units(models.TextChoices):
     METRIC = "metric", "Metric (°C, m/s)"
     IMPERIAL = "imperial", "Imperial (°F, mph)"
     STANDARD = "standard", "Standard (K, m/s)"
+
+
+class WindUnit(models.TextChoices):
+    """How a visitor reads wind speed; converted from m/s (``conversions.wind_in``)."""
+
+    KMH = "kmh", "km/h"
+    MS = "ms", "m/s"
+    MPH = "mph", "mph"
+    KNOTS = "knots", "kn"
+    BEAUFORT = "beaufort", "Beaufort"
+
+
+class Clock(models.TextChoices):
+    """How a visitor reads times of day."""
+
+    H24 = "24h", "24-hour"
+    H12 = "12h", "12-hour"
+
+
+def default_wind(units: Units) -> WindUnit:
+    """The wind unit of a visitor who never chose one: the one their units have always
+    shown (mph for imperial, m/s otherwise), so addresses without ``wind=`` are unchanged."""
+    return WindUnit.MPH if units == Units.IMPERIAL else WindUnit.MS
