@@ -3,7 +3,8 @@
 The current conditions, the days, the chart and its table are most of a result page
 and depend on the report alone: rendering them per view cost about 20 ms of a 26 ms
 cached page view (bench/RESULTS.md). What changes per view (the "updated … ago" line,
-the stale banner, the search form) stays in dashboard.html.
+the stale banner, the search form) stays in dashboard.html. The parts also depend on
+the visitor's wind unit and clock (``Display``), so those are part of their key.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from weather.caching import BoundedCache
+from weather.conversions import to_metres_per_second, wind_in
 from weather.freshness import report_etag
 from weather.reports import WeatherReport
-from weather.serializers import UNIT_LABELS
+from weather.serializers import UNIT_LABELS, WIND_LABELS
 from weather.summaries import daily_summaries, local_time
+from weather.units import Display
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,10 @@ _parts: BoundedCache[ReportParts] = BoundedCache(
 )
 
 
-def report_parts(report: WeatherReport) -> ReportParts:
-    """The report's parts of the page, rendered once per report version in this process."""
-    return _parts.get_or_make(report.version, lambda: _render(report))
+def report_parts(report: WeatherReport, *, display: Display) -> ReportParts:
+    """The report's parts of the page, rendered once per report version and display (wind
+    unit and clock) in this process."""
+    return _parts.get_or_make((report.version, display), lambda: _render(report, display))
 
 
 # Whole result pages, by ETag and source: while a report is fresh its page is the same
@@ -60,10 +64,10 @@ def rendered_page(key: tuple[str, str], render: Callable[[], bytes]) -> bytes:
     return _pages.get_or_make(key, render)
 
 
-def page_etag(request: HttpRequest, report: WeatherReport, units: str) -> str:
+def page_etag(request: HttpRequest, report: WeatherReport, units: str, *, display: Display) -> str:
     """The ETag of a result page, known before it is rendered: everything its body is
-    made of (the report, the address as typed, the units, this release's templates and
-    static files, the demo banner)."""
+    made of (the report, the address as typed, the units, the wind unit and clock, this
+    release's templates and static files, the demo banner)."""
     static_version = getattr(staticfiles_storage, "manifest_hash", "")
     return report_etag(
         report,
@@ -72,6 +76,8 @@ def page_etag(request: HttpRequest, report: WeatherReport, units: str) -> str:
         static_version,
         request.get_full_path(),
         units,
+        display.wind,
+        display.clock,
         settings.WEATHER_DEMO_MODE,
     )
 
@@ -88,14 +94,18 @@ _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _TEMPLATES_VERSION = _templates_version()
 
 
-def _render(report: WeatherReport) -> ReportParts:
+def _render(report: WeatherReport, display: Display) -> ReportParts:
     current = report.current
+    metres_per_second = to_metres_per_second(current.wind_speed, report.units)
     context: dict[str, Any] = {
         "report": report,
-        "labels": UNIT_LABELS[report.units],
+        "labels": {**UNIT_LABELS[report.units], "speed": WIND_LABELS[display.wind]},
         "days": daily_summaries(report.forecast),
         "sunrise": local_time(current.sunrise, current.timezone_offset),
         "sunset": local_time(current.sunset, current.timezone_offset),
+        "clock": display.clock,
+        "wind_unit": display.wind,
+        "wind_speed": wind_in(metres_per_second=metres_per_second, unit=display.wind),
     }
     # Both templates escape what they insert; the results are safe HTML as rendered.
     return ReportParts(

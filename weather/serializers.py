@@ -13,10 +13,11 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 
 from weather.caching import BoundedCache
+from weather.conversions import wind_from
 from weather.models import Place
 from weather.reports import WeatherReport
 from weather.summaries import daily_summaries
-from weather.units import Units
+from weather.units import Units, WindUnit
 
 # Part of the API's ETags: change it with the document's shape, so that clients holding
 # the old shape fetch the new one.
@@ -26,6 +27,14 @@ UNIT_LABELS = {
     Units.METRIC: {"temperature": "°C", "speed": "m/s"},
     Units.IMPERIAL: {"temperature": "°F", "speed": "mph"},
     Units.STANDARD: {"temperature": "K", "speed": "m/s"},
+}
+# The label of a speed asked for with ``wind=``; in Beaufort, a speed is the force.
+WIND_LABELS = {
+    WindUnit.KMH: "km/h",
+    WindUnit.MS: "m/s",
+    WindUnit.MPH: "mph",
+    WindUnit.KNOTS: "kn",
+    WindUnit.BEAUFORT: "Beaufort",
 }
 
 
@@ -41,18 +50,25 @@ def place_document(place: Place) -> dict[str, Any]:
     }
 
 
-def report_document(report: WeatherReport) -> dict[str, Any]:
-    """A report as the API shows it; a stale one also says how old it is and why."""
+def report_document(report: WeatherReport, *, wind: WindUnit | None = None) -> dict[str, Any]:
+    """A report as the API shows it, its wind speeds in ``wind`` when given (in the
+    units' own otherwise); a stale one also says how old it is and why."""
     # vars(), not dataclasses.asdict(): these dataclasses are flat, and asdict's deep
     # copies cost more than the rest of a cached response.
+    labels = UNIT_LABELS[report.units]
+    current, steps = vars(report.current), [vars(step) for step in report.forecast.steps]
+    if wind is not None:
+        labels = {**labels, "speed": WIND_LABELS[wind]}
+        current = _with_wind(current, units=report.units, wind=wind)
+        steps = [_with_wind(step, units=report.units, wind=wind) for step in steps]
     document: dict[str, Any] = {
         "place": place_document(report.place),
         "units": report.units,
-        "unit_labels": UNIT_LABELS[report.units],
-        "current": vars(report.current),
+        "unit_labels": labels,
+        "current": current,
         "forecast": {
             "timezone_offset": report.forecast.timezone_offset,
-            "steps": [vars(step) for step in report.forecast.steps],
+            "steps": steps,
             "daily": [vars(day) for day in daily_summaries(report.forecast)],
         },
         "alternatives": [place_document(place) for place in report.alternatives],
@@ -67,16 +83,25 @@ def report_document(report: WeatherReport) -> dict[str, Any]:
     return document
 
 
+def _with_wind(reading: dict[str, Any], *, units: Units, wind: WindUnit) -> dict[str, Any]:
+    # A copy: vars() is the frozen reading's own dictionary.
+    speed = wind_from(speed=reading["wind_speed"], units=units, unit=wind)
+    return {**reading, "wind_speed": speed}
+
+
 _encoded: BoundedCache[bytes] = BoundedCache(
     name="serializers.encoded_reports", max_entries=256, max_bytes=8 * 2**20, weigh=len
 )
 
 
-def encoded_report(report: WeatherReport) -> bytes:
-    """The report's document as UTF-8 JSON; a fresh report's is encoded once per process."""
+def encoded_report(report: WeatherReport, *, wind: WindUnit | None = None) -> bytes:
+    """The report's document as UTF-8 JSON; a fresh report's is encoded once per process
+    (and wind unit)."""
     if report.is_stale:
-        return _encode(report_document(report))  # its age changes with every request
-    return _encoded.get_or_make(report.version, lambda: _encode(report_document(report)))
+        return _encode(report_document(report, wind=wind))  # its age changes with every request
+    return _encoded.get_or_make(
+        (report.version, wind), lambda: _encode(report_document(report, wind=wind))
+    )
 
 
 def _encode(document: dict[str, Any]) -> bytes:

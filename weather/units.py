@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import models
 
 
@@ -32,3 +34,11 @@ def default_wind(units: Units) -> WindUnit:
     """The wind unit of a visitor who never chose one: the one their units have always
     shown (mph for imperial, m/s otherwise), so addresses without ``wind=`` are unchanged."""
     return WindUnit.MPH if units == Units.IMPERIAL else WindUnit.MS
+
+
+@dataclass(frozen=True)
+class Display:
+    """How one page shows speeds and times: part of the key of everything rendered for it."""
+
+    wind: WindUnit
+    clock: Clock

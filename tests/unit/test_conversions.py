@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import fields, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -131,9 +131,6 @@ def test_a_speed_in_mph_is_read_as_the_m_s_it_came_from():
     assert wind_from(speed=24.16, units=Units.IMPERIAL, unit=WindUnit.BEAUFORT) == 6
     assert wind_from(speed=24.16, units=Units.IMPERIAL, unit=WindUnit.KMH) == 38.88
     assert wind_from(speed=10.8, units=Units.STANDARD, unit=WindUnit.KNOTS) == 20.99
-
-
-UTC = timezone.utc
 
 
 @pytest.mark.parametrize(
