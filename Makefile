@@ -116,7 +116,7 @@ MESSAGE_LANGUAGES := de fr es pt ja ar
 
 messages: $(INSTALLED) ## Extract the strings to translate (.po) and compile the catalogs (.mo)
 	command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext; }
-	cd weather && DJANGO_DEBUG=1 ../$(BIN)/python ../manage.py makemessages --no-wrap --add-location file \
+	cd weather && DJANGO_DEBUG=1 ../$(BIN)/python ../manage.py makemessages --no-wrap --no-obsolete --add-location file \
 		--ignore 'migrations/*' $(addprefix -l ,$(MESSAGE_LANGUAGES))
 	cd weather && DJANGO_DEBUG=1 ../$(BIN)/python ../manage.py compilemessages $(addprefix -l ,$(MESSAGE_LANGUAGES))
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from weather.caching import BoundedCache
 from weather.places import MAX_QUERY_LENGTH
-from weather.units import Units
+from weather.units import Clock, Units, WindUnit
 
 
 class ApiForm(forms.Form):
@@ -28,13 +28,16 @@ class ApiForm(forms.Form):
 
 
 class WeatherQueryForm(ApiForm):
-    """A place name (``q``) or a point (``lat`` and ``lon``), plus units."""
+    """A place name (``q``) or a point (``lat`` and ``lon``), plus units, and optionally
+    the wind unit and the clock (the visitor's remembered ones when not given)."""
 
     # The page renders its own <input> for q (combobox attributes, hints, errors).
     q = forms.CharField(label=_("Place"), required=False, max_length=MAX_QUERY_LENGTH)
     units = forms.ChoiceField(choices=Units.choices, required=False, initial=Units.METRIC)
     lat = forms.FloatField(min_value=-90, max_value=90, required=False, widget=forms.HiddenInput)
     lon = forms.FloatField(min_value=-180, max_value=180, required=False, widget=forms.HiddenInput)
+    wind = forms.ChoiceField(choices=WindUnit.choices, required=False)
+    clock = forms.ChoiceField(choices=Clock.choices, required=False)
 
     def clean_q(self) -> str:
         q: str = self.cleaned_data["q"]
@@ -44,6 +47,12 @@ class WeatherQueryForm(ApiForm):
 
     def clean_units(self) -> Units:
         return Units(self.cleaned_data["units"] or Units.METRIC)
+
+    def clean_wind(self) -> WindUnit | None:
+        return WindUnit(self.cleaned_data["wind"]) if self.cleaned_data["wind"] else None
+
+    def clean_clock(self) -> Clock | None:
+        return Clock(self.cleaned_data["clock"]) if self.cleaned_data["clock"] else None
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -64,12 +73,15 @@ class WeatherQueryForm(ApiForm):
 
 @dataclass(frozen=True)
 class WeatherQuery:
-    """A valid search: a place name, or a point, and the units."""
+    """A valid search: a place name, or a point, and the units; the wind unit and the
+    clock when the address names them."""
 
     q: str
     units: Units
     lat: float | None
     lon: float | None
+    wind: WindUnit | None = None
+    clock: Clock | None = None
 
     @property
     def is_point(self) -> bool:

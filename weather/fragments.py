@@ -2,10 +2,10 @@
 
 The current conditions, the days, the chart and its table are most of a result page
 and depend on the report alone: rendering them per view cost about 20 ms of a 26 ms
-cached page view (bench/RESULTS.md). Each language has its own copies: a part is keyed
-by the report's version and the active language, so German and English never share one.
-What changes per view (the "updated … ago" line,
-the stale banner, the search form) stays in dashboard.html.
+cached page view (bench/RESULTS.md). What changes per view (the "updated … ago" line,
+the stale banner, the search form) stays in dashboard.html. The parts also depend on
+the visitor's wind unit and clock (``Display``) and the page's language, so those are
+part of their key: German and English never share one.
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from weather.caching import BoundedCache
+from weather.conversions import to_metres_per_second, wind_in
 from weather.freshness import report_etag
 from weather.reports import WeatherReport
-from weather.serializers import UNIT_LABELS
+from weather.serializers import UNIT_LABELS, WIND_LABELS
 from weather.summaries import daily_summaries, local_time
+from weather.units import Display
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,12 @@ _parts: BoundedCache[ReportParts] = BoundedCache(
 )
 
 
-def report_parts(report: WeatherReport) -> ReportParts:
+def report_parts(report: WeatherReport, *, display: Display) -> ReportParts:
     """The report's parts of the page in the active language, rendered once per report
-    version and language in this process."""
-    return _parts.get_or_make((get_language(), report.version), lambda: _render(report))
+    version, display (wind unit and clock) and language in this process."""
+    return _parts.get_or_make(
+        (report.version, display, get_language()), lambda: _render(report, display)
+    )
 
 
 # Whole result pages, by ETag and source: while a report is fresh its page is the same
@@ -64,10 +68,10 @@ def rendered_page(key: tuple[str, str], render: Callable[[], bytes]) -> bytes:
     return _pages.get_or_make(key, render)
 
 
-def page_etag(request: HttpRequest, report: WeatherReport, units: str) -> str:
+def page_etag(request: HttpRequest, report: WeatherReport, units: str, *, display: Display) -> str:
     """The ETag of a result page, known before it is rendered: everything its body is
-    made of (the report, the address as typed, its language, the units, this release's
-    templates, catalogs and static files, the demo banner)."""
+    made of (the report, the address as typed, its language, the units, the wind unit and
+    clock, this release's templates, catalogs and static files, the demo banner)."""
     static_version = getattr(staticfiles_storage, "manifest_hash", "")
     return report_etag(
         report,
@@ -77,6 +81,8 @@ def page_etag(request: HttpRequest, report: WeatherReport, units: str) -> str:
         request.get_full_path(),
         get_language(),
         units,
+        display.wind,
+        display.clock,
         settings.WEATHER_DEMO_MODE,
     )
 
@@ -95,14 +101,18 @@ _CATALOGS = Path(__file__).resolve().parent / "locale"
 _TEMPLATES_VERSION = _templates_version()
 
 
-def _render(report: WeatherReport) -> ReportParts:
+def _render(report: WeatherReport, display: Display) -> ReportParts:
     current = report.current
+    metres_per_second = to_metres_per_second(current.wind_speed, report.units)
     context: dict[str, Any] = {
         "report": report,
-        "labels": UNIT_LABELS[report.units],
+        "labels": {**UNIT_LABELS[report.units], "speed": WIND_LABELS[display.wind]},
         "days": daily_summaries(report.forecast),
         "sunrise": local_time(current.sunrise, current.timezone_offset),
         "sunset": local_time(current.sunset, current.timezone_offset),
+        "clock": display.clock,
+        "wind_unit": display.wind,
+        "wind_speed": wind_in(metres_per_second=metres_per_second, unit=display.wind),
     }
     # Both templates escape what they insert; the results are safe HTML as rendered.
     return ReportParts(

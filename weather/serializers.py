@@ -17,10 +17,11 @@ from django.utils import translation
 
 from weather.caching import BoundedCache
 from weather.conditions import Reading, describe_reading
+from weather.conversions import wind_from
 from weather.models import Place
 from weather.reports import WeatherReport
 from weather.summaries import DailySummary, daily_summaries
-from weather.units import Units
+from weather.units import Units, WindUnit
 
 # Part of the API's ETags: change it with the document's shape, so that clients holding
 # the old shape fetch the new one.
@@ -30,6 +31,14 @@ UNIT_LABELS = {
     Units.METRIC: {"temperature": "°C", "speed": "m/s"},
     Units.IMPERIAL: {"temperature": "°F", "speed": "mph"},
     Units.STANDARD: {"temperature": "K", "speed": "m/s"},
+}
+# The label of a speed asked for with ``wind=``; in Beaufort, a speed is the force.
+WIND_LABELS = {
+    WindUnit.KMH: "km/h",
+    WindUnit.MS: "m/s",
+    WindUnit.MPH: "mph",
+    WindUnit.KNOTS: "kn",
+    WindUnit.BEAUFORT: "Beaufort",
 }
 
 
@@ -50,7 +59,8 @@ def place_document(place: Place, *, language: str | None = None) -> dict[str, An
 
 def _reading(reading: Reading, *, localised: bool) -> dict[str, Any]:
     # vars(), not dataclasses.asdict(): these dataclasses are flat, and asdict's deep
-    # copies cost more than the rest of a cached response.
+    # copies cost more than the rest of a cached response. A copy: vars() is the frozen
+    # reading's own dictionary.
     document = dict(vars(reading))
     if localised:
         document["description_localised"] = describe_reading(reading)
@@ -63,18 +73,28 @@ def _day(day: DailySummary, *, localised: bool) -> dict[str, Any]:
     return document
 
 
-def report_document(report: WeatherReport, *, language: str | None = None) -> dict[str, Any]:
-    """A report as the API shows it; a stale one also says how old it is and why. With
+def report_document(
+    report: WeatherReport, *, wind: WindUnit | None = None, language: str | None = None
+) -> dict[str, Any]:
+    """A report as the API shows it, its wind speeds in ``wind`` when given (in the
+    units' own otherwise); a stale one also says how old it is and why. With
     ``language``, descriptions and the place's name in that language beside the English."""
     localised = language is not None
+    labels = UNIT_LABELS[report.units]
+    current = _reading(report.current, localised=localised)
+    steps = [_reading(step, localised=localised) for step in report.forecast.steps]
+    if wind is not None:
+        labels = {**labels, "speed": WIND_LABELS[wind]}
+        current = _with_wind(current, units=report.units, wind=wind)
+        steps = [_with_wind(step, units=report.units, wind=wind) for step in steps]
     document: dict[str, Any] = {
         "place": place_document(report.place, language=language),
         "units": report.units,
-        "unit_labels": UNIT_LABELS[report.units],
-        "current": _reading(report.current, localised=localised),
+        "unit_labels": labels,
+        "current": current,
         "forecast": {
             "timezone_offset": report.forecast.timezone_offset,
-            "steps": [_reading(step, localised=localised) for step in report.forecast.steps],
+            "steps": steps,
             "daily": [_day(day, localised=localised) for day in daily_summaries(report.forecast)],
         },
         "alternatives": [place_document(place, language=language) for place in report.alternatives],
@@ -91,24 +111,32 @@ def report_document(report: WeatherReport, *, language: str | None = None) -> di
     return document
 
 
+def _with_wind(reading: dict[str, Any], *, units: Units, wind: WindUnit) -> dict[str, Any]:
+    # A copy: vars() is the frozen reading's own dictionary.
+    speed = wind_from(speed=reading["wind_speed"], units=units, unit=wind)
+    return {**reading, "wind_speed": speed}
+
+
 _encoded: BoundedCache[bytes] = BoundedCache(
     name="serializers.encoded_reports", max_entries=256, max_bytes=8 * 2**20, weigh=len
 )
 
 
-def encoded_report(report: WeatherReport, *, language: str | None = None) -> bytes:
+def encoded_report(
+    report: WeatherReport, *, wind: WindUnit | None = None, language: str | None = None
+) -> bytes:
     """The report's document as UTF-8 JSON (with ``language``'s words beside the English);
-    a fresh report's is encoded once per process and language."""
+    a fresh report's is encoded once per process, wind unit and language."""
 
     def encode() -> bytes:
         if language is None:
-            return _encode(report_document(report))
+            return _encode(report_document(report, wind=wind))
         with translation.override(language):
-            return _encode(report_document(report, language=language))
+            return _encode(report_document(report, wind=wind, language=language))
 
     if report.is_stale:
         return encode()  # its age changes with every request
-    return _encoded.get_or_make((report.version, language), encode)
+    return _encoded.get_or_make((report.version, wind, language), encode)
 
 
 def _encode(document: dict[str, Any]) -> bytes:

@@ -43,7 +43,7 @@ from weather.models import Place
 from weather.places import MAX_QUERY_LENGTH, popular_places, suggest_places
 from weather.reports import WeatherReport, weather_at, weather_for_query
 from weather.serializers import DOCUMENT_VERSION, UNIT_LABELS, encoded_report, place_document
-from weather.units import Units
+from weather.units import Clock, Display, Units, WindUnit
 from weather.vault.errors import VaultError
 from weather.vault.keycache import api_keys
 
@@ -53,6 +53,20 @@ RETRY_AFTER_SECONDS = 60
 SEARCH_PARAMS = ("q", "lat", "lon")
 # The page's toggle offers the two scales people use; "standard" (K) stays in the API.
 UNIT_CHOICES = ((Units.METRIC.value, "°C"), (Units.IMPERIAL.value, "°F"))
+# The settings' choices, as people read them (the API's labels are in serializers.py).
+WIND_CHOICES = (
+    (WindUnit.KMH.value, gettext_lazy("km/h")),
+    (WindUnit.MS.value, gettext_lazy("m/s")),
+    (WindUnit.MPH.value, gettext_lazy("mph")),
+    (WindUnit.KNOTS.value, gettext_lazy("knots")),
+    (WindUnit.BEAUFORT.value, gettext_lazy("Beaufort")),
+)
+CLOCK_CHOICES = (
+    (Clock.H24.value, gettext_lazy("24-hour")),
+    (Clock.H12.value, gettext_lazy("12-hour")),
+)
+# What a page can be shown in; the dashboard varies on Cookie unless the address names all.
+DISPLAY_PARAMS = ("units", "wind", "clock")
 EXAMPLE_PLACES = ("London", "New York", "Tokyo", "São Paulo", "Cape Town")
 
 
@@ -130,7 +144,12 @@ def _lookup(request: HttpRequest, query: WeatherQuery) -> WeatherReport:
 
 
 def _page(
-    request: HttpRequest, context: dict[str, Any], *, units: str, status: int = 200
+    request: HttpRequest,
+    context: dict[str, Any],
+    *,
+    units: str,
+    display: Display,
+    status: int = 200,
 ) -> HttpResponse:
     """Render the dashboard with what every state of it shows."""
     keep = [(name, request.GET[name]) for name in SEARCH_PARAMS if request.GET.get(name)]
@@ -138,6 +157,9 @@ def _page(
         "keep": keep,
         "unit_choices": UNIT_CHOICES,
         "units": units,
+        "display": display,
+        "wind_choices": WIND_CHOICES,
+        "clock_choices": CLOCK_CHOICES,
         "popular": popular_places(limit=8) if "report" not in context else [],
         "examples": EXAMPLE_PLACES,
         "max_query_length": MAX_QUERY_LENGTH,
@@ -148,15 +170,18 @@ def _page(
 
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The search page, and the weather for the place searched, in the visitor's units.
+    """The search page, and the weather for the place searched, in the visitor's units,
+    wind unit and clock.
 
-    It never sets a cookie, so a shared cache may keep what it marks public: units in
-    the address are shown, not remembered (the toggle goes through ``choose_units``).
+    It never sets a cookie, so a shared cache may keep what it marks public: units, wind
+    unit and clock in the address are shown, not remembered (the toggles go through
+    ``choose_units``).
     """
     chosen = request.GET.get("units")
     units = chosen or preferences.preferred_units(request)
+    display = preferences.shown_display(request, units=units)
     if not any(name in request.GET for name in SEARCH_PARAMS):
-        home = _page(request, {"form": WeatherQueryForm()}, units=units)
+        home = _page(request, {"form": WeatherQueryForm()}, units=units, display=display)
         # The toggle shows the remembered units; the rest is the same for everyone.
         patch_vary_headers(home, ["Cookie"])
         patch_cache_control(home, max_age=60)
@@ -165,7 +190,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     data = {**request.GET.dict(), "units": units}
     query = weather_query(data)
     if isinstance(query, WeatherQueryForm):
-        return _uncached(_page(request, {"form": query}, units=units, status=400))
+        return _uncached(_page(request, {"form": query}, units=units, display=display, status=400))
     # The search box shows what was asked for: the form is made only when a page is
     # rendered (a kept page needs none).
     context: dict[str, Any] = {}
@@ -179,22 +204,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             form.add_error("q" if not query.is_point else None, message)
         else:
             context["service_error"] = message
-        response = _uncached(_page(request, context, units=units, status=status))
+        response = _uncached(_page(request, context, units=units, display=display, status=status))
         if retry_after is not None:
             response["Retry-After"] = str(retry_after)
         return response
 
-    etag = page_etag(request, report, units)
+    etag = page_etag(request, report, units, display=display)
 
     def render() -> HttpResponse:
         context.update(
             form=WeatherQueryForm(data),
             report=report,
             labels=UNIT_LABELS[report.units],
-            report_parts=report_parts(report),
+            report_parts=report_parts(report, display=display),
             stale_reason=STALE_REASONS.get(report.stale_reason, UNKNOWN_STALE_REASON),
         )
-        return _page(request, context, units=units)
+        return _page(request, context, units=units, display=display)
 
     if (answer := not_modified(request, etag=etag)) is not None:
         response = answer
@@ -206,28 +231,37 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # The same for everyone who asks for this address: shared caches may keep it. Without
     # units in the address it shows the visitor's remembered ones, so it varies on Cookie.
     cache_like_report(response, report, shared=True)
-    if not chosen:
+    if not all(request.GET.get(name) for name in DISPLAY_PARAMS):
         patch_vary_headers(response, ["Cookie"])
     return response
 
 
 @require_safe
 def choose_units(request: HttpRequest) -> HttpResponse:
-    """The units toggle: remember the choice (made on this site) and go back to the page
-    the visitor was on, in those units.
+    """The units toggle and the settings (wind unit, clock): remember the choices (made on
+    this site) and go back to the page the visitor was on, shown in them.
 
     An address of its own that no cache keeps: were the toggle the page's own address,
     a shared cache that had seen it once would answer the next visitor's click itself,
     without the cookie, and the choice would be lost.
     """
     units = request.GET.get("units", "")
+    wind, clock = request.GET.get("wind", ""), request.GET.get("clock", "")
     keep = {name: request.GET[name] for name in SEARCH_PARAMS if request.GET.get(name)}
-    if units in Units.values:
-        keep["units"] = units
+    for name, value, valid in (
+        ("units", units, Units.values),
+        ("wind", wind, WindUnit.values),
+        ("clock", clock, Clock.values),
+    ):
+        if value in valid:
+            keep[name] = value
     home = reverse("pages:dashboard")  # in the language of the toggle's own address
     response = redirect(f"{home}?{urlencode(keep)}" if keep else home)
     response.status_code = 303
     preferences.remember_units(request, response, units)
+    shown_units = Units(units) if units in Units.values else preferences.preferred_units(request)
+    preferences.remember_wind(request, response, wind=wind, units=shown_units)
+    preferences.remember_clock(request, response, clock=clock)
     add_never_cache_headers(response)
     patch_cache_control(response, private=True)
     return response
@@ -276,10 +310,13 @@ def api_weather(request: HttpRequest) -> HttpResponse:
         report = _lookup(request, query)
     except (OpenWeatherError, VaultError) as exc:
         return _error(*_failure(exc))
-    body = encoded_report(report, language=language)
+    body = encoded_report(report, wind=query.wind, language=language)
     response = HttpResponse(body, content_type="application/json")
     cache_like_report(response, report, shared=True)
-    etag = report_etag(report, DOCUMENT_VERSION, *([language] if language else []))
+    # Without wind= and lang= the ETag is what it always was; the clock does not apply
+    # (ISO times).
+    wind = () if query.wind is None else (query.wind.value,)
+    etag = report_etag(report, DOCUMENT_VERSION, *wind, *([language] if language else []))
     if language:
         response["Content-Language"] = language
     return not_modified_or(request, response, etag=etag)

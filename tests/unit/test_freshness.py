@@ -97,10 +97,12 @@ def warm_caches(settings):
     settings.WEATHER_HIT_FLUSH_SECONDS = 3600
 
 
-def test_a_result_page_with_its_units_in_the_address_is_the_same_for_everyone(
+def test_a_result_page_with_all_its_choices_in_the_address_is_the_same_for_everyone(
     client, stubbed_services
 ):
-    response = client.get(PAGE, {"q": "London", "units": "metric"})
+    # Units alone are not enough: the wind unit and clock would come from the cookie.
+    address = {"q": "London", "units": "metric", "wind": "ms", "clock": "24h"}
+    response = client.get(PAGE, address)
     assert "public" in directives(response)
     assert 595 <= max_age(response) <= 600
     assert "Cookie" not in response.get("Vary", "")

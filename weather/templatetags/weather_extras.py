@@ -1,8 +1,10 @@
-"""Small formatting filters: icon files, compass points, UTC offsets, percentages."""
+"""Small formatting filters: icon files, compass points, UTC offsets, percentages, times
+of day on the visitor's clock, Beaufort forces' names."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from django import template
 from django.conf import settings
@@ -10,8 +12,10 @@ from django.utils.translation import get_language, pgettext_lazy
 
 from weather.charts import forecast_chart as build_forecast_chart
 from weather.conditions import Reading, describe_reading
+from weather.conversions import time_of_day
 from weather.models import Place
 from weather.reports import WeatherReport
+from weather.units import Clock
 
 register = template.Library()
 
@@ -25,6 +29,22 @@ _COMPASS = (
     pgettext_lazy("compass point", "SW"),
     pgettext_lazy("compass point", "W"),
     pgettext_lazy("compass point", "NW"),
+)
+# The WMO's names of the Beaufort forces 0 to 12 (see conversions.py for the table).
+_BEAUFORT_NAMES = (
+    pgettext_lazy("Beaufort force 0", "Calm"),
+    pgettext_lazy("Beaufort force 1", "Light air"),
+    pgettext_lazy("Beaufort force 2", "Light breeze"),
+    pgettext_lazy("Beaufort force 3", "Gentle breeze"),
+    pgettext_lazy("Beaufort force 4", "Moderate breeze"),
+    pgettext_lazy("Beaufort force 5", "Fresh breeze"),
+    pgettext_lazy("Beaufort force 6", "Strong breeze"),
+    pgettext_lazy("Beaufort force 7", "Near gale"),
+    pgettext_lazy("Beaufort force 8", "Gale"),
+    pgettext_lazy("Beaufort force 9", "Strong gale"),
+    pgettext_lazy("Beaufort force 10", "Storm"),
+    pgettext_lazy("Beaufort force 11", "Violent storm"),
+    pgettext_lazy("Beaufort force 12", "Hurricane"),
 )
 
 
@@ -89,10 +109,25 @@ def signed(value: float) -> str:
     return f"{round(float(value)):d}".replace("-", "−")
 
 
+@register.filter
+def beaufort_name(force: int) -> str:
+    """Name a Beaufort force: 5 is "Fresh breeze"."""
+    return str(_BEAUFORT_NAMES[min(max(int(force), 0), 12)])
+
+
+@register.filter(expects_localtime=True)
+def clock_time(value: datetime, clock: str) -> str:
+    """A time of day on the visitor's clock ("24h" or "12h"): 13:05 or 1:05 PM."""
+    return time_of_day(at=value, clock=Clock(clock) if clock in Clock.values else Clock.H24)
+
+
 @register.inclusion_tag("weather/_forecast_chart.html")
-def forecast_chart(report: WeatherReport, labels: dict[str, str]) -> dict[str, object]:
+def forecast_chart(
+    report: WeatherReport, labels: dict[str, str], clock: str = Clock.H24
+) -> dict[str, object]:
     """Draw the 5-day forecast as inline SVG, with a table of the same data."""
     return {
         "chart": build_forecast_chart(forecast=report.forecast, current=report.current),
         "labels": labels,
+        "clock": clock,
     }

@@ -12,6 +12,10 @@
  *   so every result page is the same for everyone and caches can keep it. A page that
  *   another site linked to is not added. Without JavaScript (or storage) the list is
  *   simply not shown.
+ * - "Favourite places": pinned with the button on a result page, kept in this browser
+ *   like the recent places, listed first; each can be unpinned. A polite live region
+ *   says what changed. Its words come from the page (data-* attributes, translated
+ *   there), never from this file.
  *
  * Loaded with `defer` from the app's own origin; nothing inline, so a strict
  * Content-Security-Policy holds. What it says comes translated in the search form's
@@ -352,6 +356,125 @@
     nav.hidden = false;
   }
 
+  /* --- favourite places, in this browser ------------------------------------------- */
+  function setUpFavourites() {
+    var KEY = "weather:favourite-places";
+    var MAX = 12;
+    var nav = document.querySelector("[data-favourites]");
+    var status = document.querySelector("[data-favourites-status]");
+    var pin = document.querySelector("[data-pin]");
+    var shown = document.querySelector("article.report[data-place-lat]");
+    if (!nav || !status) {
+      return;
+    }
+    var list = nav.querySelector("ul");
+
+    function words(name, place) {
+      return (status.getAttribute(name) || "").replace("{place}", place.label);
+    }
+    function load() {
+      var places;
+      try {
+        places = JSON.parse(window.localStorage.getItem(KEY) || "[]");
+      } catch (error) {
+        return null; // no storage (a private window, a policy): no favourites
+      }
+      if (!Array.isArray(places)) {
+        return [];
+      }
+      return places.filter(function (place) {
+        return place && typeof place.label === "string" && typeof place.lat === "string" &&
+          typeof place.lon === "string";
+      });
+    }
+    function save(places) {
+      try {
+        window.localStorage.setItem(KEY, JSON.stringify(places));
+        return true;
+      } catch (error) {
+        return false;
+      }
+    }
+    function same(a, b) {
+      return a.lat === b.lat && a.lon === b.lon;
+    }
+    function isPinned(places, place) {
+      return places.some(function (other) { return same(other, place); });
+    }
+    function announce(message) {
+      // Emptied first, so that saying the same words twice is still a change.
+      status.textContent = "";
+      window.setTimeout(function () { status.textContent = message; }, 50);
+    }
+
+    function render(places, focusIndex) {
+      list.textContent = "";
+      places.forEach(function (place) {
+        var link = document.createElement("a");
+        link.className = "chip";
+        link.href = "?lat=" + encodeURIComponent(place.lat) + "&lon=" + encodeURIComponent(place.lon);
+        link.textContent = place.label;
+        var unpin = document.createElement("button");
+        unpin.type = "button";
+        unpin.className = "chip-unpin";
+        unpin.setAttribute("aria-label", words("data-unpin-label", place));
+        unpin.textContent = "\u00d7";
+        unpin.addEventListener("click", function () {
+          var current = load() || [];
+          var index = current.findIndex(function (other) { return same(other, place); });
+          var remaining = current.filter(function (other) { return !same(other, place); });
+          if (!save(remaining)) {
+            return;
+          }
+          render(remaining, Math.min(Math.max(index, 0), remaining.length - 1));
+          announce(words("data-unpinned", place));
+        });
+        var item = document.createElement("li");
+        item.appendChild(link);
+        item.appendChild(unpin);
+        list.appendChild(item);
+      });
+      nav.hidden = places.length === 0;
+      if (pin && shown) {
+        pin.setAttribute("aria-pressed", String(isPinned(places, here())));
+      }
+      if (focusIndex !== undefined) {
+        // Keep the keyboard where it was: on the next entry's unpin button, or the search.
+        var buttons = list.querySelectorAll(".chip-unpin");
+        (buttons[focusIndex] || input).focus();
+      }
+    }
+    function here() {
+      return {
+        label: shown.getAttribute("data-place-label"),
+        lat: shown.getAttribute("data-place-lat"),
+        lon: shown.getAttribute("data-place-lon"),
+      };
+    }
+
+    var places = load();
+    if (places === null) {
+      return;
+    }
+    render(places);
+    if (pin && shown) {
+      pin.hidden = false;
+      pin.addEventListener("click", function () {
+        var current = load() || [];
+        var place = here();
+        var pinned = isPinned(current, place);
+        var next = pinned
+          ? current.filter(function (other) { return !same(other, place); })
+          : current.concat([place]).slice(-MAX);
+        if (!save(next)) {
+          return;
+        }
+        render(next);
+        announce(words(pinned ? "data-unpinned" : "data-pinned", place));
+      });
+    }
+  }
+
   function setUpRelativeTimes() {
     var times = document.querySelectorAll("time[data-relative]");
     if (times.length === 0 || !window.Intl || !Intl.RelativeTimeFormat) {
@@ -378,6 +501,7 @@
 
   setUpSuggestions();
   setUpLocation();
+  setUpFavourites();
   setUpRecents();
   setUpRelativeTimes();
 })();
