@@ -82,7 +82,7 @@ def air_quality_for(
 ) -> AirQuality:
     """Serve the place's air quality from a fresh row, or fetch, store and serve it;
     never raise for a failure, say it. ``may_fetch`` False: the stored copy or nothing."""
-    if place.pk is None:
+    if place._state.adding:
         return unavailable(NOT_STORED)
     stored = _stored(place)
     if stored is not None and stored.is_fresh() and (hit := _served(stored, "cache")):
@@ -159,9 +159,7 @@ def _served(lookup: AirQualityLookup, source: AirSource, reason: str = "") -> Ai
     )
 
 
-def _stale_or_unavailable(
-    place: Place, lookup: AirQualityLookup | None, reason: str
-) -> AirQuality:
+def _stale_or_unavailable(place: Place, lookup: AirQualityLookup | None, reason: str) -> AirQuality:
     too_old = timedelta(seconds=settings.WEATHER_AIR_STALE_MAX)
     if lookup is not None and timezone.now() - lookup.fetched_at <= too_old:
         stale = _served(lookup, "stale", reason)

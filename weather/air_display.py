@@ -46,9 +46,7 @@ def air_part(air: AirQuality | None) -> SafeString:
         context.update(
             label=aqi_label(air.reading.aqi),
             measured=datetime.fromtimestamp(air.reading.measured_at, tz=UTC),
-            readings=[
-                (*names[name], air.reading.components[name]) for name in SHOWN_COMPONENTS
-            ],
+            readings=[(*names[name], air.reading.components[name]) for name in SHOWN_COMPONENTS],
         )
     # The template escapes what it inserts; the result is safe HTML as rendered.
     return mark_safe(render_to_string("weather/_report_air.html", context))  # noqa: S308

@@ -32,7 +32,7 @@ from weather.summaries import daily_summaries, local_time
 class ReportParts:
     current: SafeString  # the "now" block, the details and the note on local times
     forecast: SafeString  # the other places of that name, the days, the chart and table
-    air: SafeString = SafeString("")  # the air quality, or why there is none
+    air: SafeString  # the air quality, or why there is none
 
 
 # A page's parts are tens of kilobytes; a worker keeps the latest few hundred of them.

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from weather import leases, popularity
 from weather.budget import purge_before
-from weather.models import GeocodeQuery, Place, WeatherLookup
+from weather.models import AirQualityLookup, GeocodeQuery, Place, WeatherLookup
 from weather.scrubbing import scrub_stored_text
 from weather.vault.errors import VaultError
 from weather.vault.keycache import api_keys
@@ -19,7 +19,8 @@ from weather.vault.keycache import api_keys
 
 class Command(BaseCommand):
     help = (
-        "Delete weather lookups too old to serve even as stale data, expired geocoding "
+        "Delete weather and air quality lookups too old to serve even as stale data, "
+        "expired geocoding "
         "answers, places nothing refers to, lapsed refresh leases and usage rows older "
         "than a day (the site's daily totals are kept); clear expired sessions; put "
         "stored upstream text through today's cleaning and masking again."
@@ -41,6 +42,11 @@ class Command(BaseCommand):
         lookups, _ = (
             WeatherLookup.objects.expired(now)
             .filter(fetched_at__lt=now - timedelta(seconds=stale_max))
+            .delete()
+        )
+        air, _ = (
+            AirQualityLookup.objects.expired(now)
+            .filter(fetched_at__lt=now - timedelta(seconds=settings.WEATHER_AIR_STALE_MAX))
             .delete()
         )
         # delete() also counts the cascaded GeocodeMatch rows: report queries only.
@@ -67,7 +73,8 @@ class Command(BaseCommand):
                 "holding the key."
             )
         self.stdout.write(
-            f"Deleted {lookups} lookups, {queries} geocoding answers, {orphans} places, "
+            f"Deleted {lookups} lookups, {air} air quality lookups, {queries} geocoding "
+            f"answers, {orphans} places, "
             f"{lapsed} lapsed leases, {usage} usage rows, {old_visits} visits; "
             "cleared expired sessions."
         )
