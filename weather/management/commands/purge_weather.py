@@ -54,9 +54,11 @@ class Command(BaseCommand):
         queries = by_model.get(GeocodeQuery._meta.label, 0)
         # Places nothing refers to any more: no lookup, no geocoding answer.
         # An hour's grace: a place made by a request still in flight is not an orphan yet.
-        orphans, _ = Place.objects.filter(
+        # Their air quality goes with them (a cascade, not counted as places).
+        _, by_model = Place.objects.filter(
             lookups__isnull=True, queries__isnull=True, created_at__lt=now - timedelta(hours=1)
         ).delete()
+        orphans = by_model.get(Place._meta.label, 0)
         lapsed = leases.purge_expired()
         usage = purge_before(now - timedelta(days=1))
         old_visits = popularity.purge_before(now.date() - timedelta(days=popularity.WINDOW_DAYS))
