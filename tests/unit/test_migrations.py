@@ -57,7 +57,8 @@ def test_lookups_in_other_units_become_metric_without_losing_the_cache():
     # Served from the cache, in any units, with no upstream call.
     report = reports.weather_at(lat=25.76, lon=-80.19, units="imperial", client=NO_CLIENT)
     assert (report.source, report.current.temp) == ("cache", 97.88)
-    assert report.air is not None and report.air.reason == "upstream_unavailable"
+    assert report.air is not None
+    assert report.air.reason == "upstream_unavailable"
 
 
 class _NoClient:
