@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from weather.clients.air_schema import AirPollution
 from weather.clients.schema import Conditions, Forecast, ForecastStep, GeoPlace
 
 FIRST_STEP = 1764147600  # 2025-11-26 09:00 UTC
@@ -68,3 +69,12 @@ def forecast(offset: int = 0) -> Forecast:
         for i in range(40)
     )
     return Forecast(timezone_offset=offset, steps=steps)
+
+
+def air_pollution(aqi: int = 2, pm2_5: float = 8.4) -> AirPollution:
+    """An hour of air as OpenWeather reports it (its own field names, µg/m³)."""
+    return AirPollution(
+        aqi=aqi,
+        measured_at=1_700_000_000,
+        components={"pm2_5": pm2_5, "pm10": 11.9, "o3": 68.0, "no2": 12.4, "co": 201.8},
+    )

@@ -16,6 +16,7 @@ from weather.budget import calls_today
 from weather.clients.factory import default_client
 from weather.errors import OpenWeatherError
 from weather.models import (
+    AirQualityLookup,
     ExpiringQuerySet,
     GeocodeMatch,
     GeocodeQuery,
@@ -106,6 +107,50 @@ class WeatherLookupAdmin(admin.ModelAdmin[WeatherLookup]):
             self.message_user(request, f"Refreshed {done} lookup(s).", messages.SUCCESS)
         for failure in failed:
             self.message_user(request, f"Could not refresh {failure}", messages.ERROR)
+
+
+@admin.register(AirQualityLookup)
+class AirQualityLookupAdmin(admin.ModelAdmin[AirQualityLookup]):
+    list_display = ["place", "aqi", "fetched_at", "expires_at", "fresh", "hit_count", "fetch_count"]
+    list_filter = [FreshnessFilter, "place__country"]
+    search_fields = ["place__name", "place__state", "place__country"]
+    list_select_related = ["place"]
+    date_hierarchy = "fetched_at"
+    ordering = ["-fetched_at"]
+    readonly_fields = [
+        "place",
+        "fetched_at",
+        "expires_at",
+        "hit_count",
+        "fetch_count",
+        "payload_pretty",
+    ]
+    exclude = ["payload"]
+    actions = ["expire_now"]
+
+    @admin.display(description="index (1-5)")
+    def aqi(self, obj: AirQualityLookup) -> object:
+        return obj.payload.get("aqi") if isinstance(obj.payload, dict) else None
+
+    @admin.display(boolean=True, description="fresh")
+    def fresh(self, obj: AirQualityLookup) -> bool:
+        return obj.is_fresh()
+
+    @admin.display(description="payload")
+    def payload_pretty(self, obj: AirQualityLookup) -> str:
+        text = json.dumps(obj.payload, indent=2, sort_keys=True, ensure_ascii=False)
+        return format_html('<pre class="payload">{}</pre>', text)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Air quality comes from the upstream only, as the weather does.
+        return False
+
+    @admin.action(description="Expire now (next request fetches again)")
+    def expire_now(
+        self, request: HttpRequest, queryset: ExpiringQuerySet[AirQualityLookup]
+    ) -> None:
+        count = queryset.expire_now()
+        self.message_user(request, f"Expired {count} air quality lookup(s).", messages.SUCCESS)
 
 
 @admin.register(Place)

@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from weather.air_display import air_part
 from weather.caching import BoundedCache
 from weather.conversions import to_metres_per_second, wind_in
 from weather.freshness import report_etag
@@ -36,6 +37,7 @@ from weather.units import Display
 class ReportParts:
     current: SafeString  # the "now" block, the details and the note on local times
     forecast: SafeString  # the other places of that name, the days, the chart and table
+    air: SafeString  # the air quality, or why there is none
 
 
 # A page's parts are tens of kilobytes; a worker keeps the latest few hundred of them.
@@ -43,7 +45,7 @@ _parts: BoundedCache[ReportParts] = BoundedCache(
     name="fragments.report_parts",
     max_entries=256,
     max_bytes=8 * 2**20,
-    weigh=lambda parts: len(parts.current) + len(parts.forecast),
+    weigh=lambda parts: len(parts.current) + len(parts.forecast) + len(parts.air),
 )
 
 
@@ -118,4 +120,5 @@ def _render(report: WeatherReport, display: Display) -> ReportParts:
     return ReportParts(
         current=mark_safe(render_to_string("weather/_report_current.html", context)),  # noqa: S308
         forecast=mark_safe(render_to_string("weather/_report_forecast.html", context)),  # noqa: S308
+        air=air_part(report.air),
     )

@@ -40,8 +40,11 @@ def report_etag(report: WeatherReport, *more: object) -> str:
 
 
 def seconds_fresh(report: WeatherReport) -> int:
-    """Whole seconds until the report's lookup expires (0 when it has)."""
-    return max(0, math.floor((report.expires_at - timezone.now()).total_seconds()))
+    """Whole seconds until the report's lookup (or its air quality's) expires (0 when it has)."""
+    expires_at = report.expires_at
+    if report.air is not None and report.air.expires_at is not None:
+        expires_at = min(expires_at, report.air.expires_at)
+    return max(0, math.floor((expires_at - timezone.now()).total_seconds()))
 
 
 def cache_like_report(response: HttpResponseBase, report: WeatherReport, *, shared: bool) -> None:
@@ -50,7 +53,9 @@ def cache_like_report(response: HttpResponseBase, report: WeatherReport, *, shar
     ``shared`` False keeps it out of shared caches (the body is this visitor's own).
     """
     seconds = seconds_fresh(report)
-    if report.is_stale or seconds == 0:
+    # Air quality missing or stale is born of a failure too: the page says so only now.
+    air_degraded = report.air is not None and report.air.is_degraded
+    if report.is_stale or air_degraded or seconds == 0:
         add_never_cache_headers(response)
         return
     serve_stale_until = report.fetched_at + timedelta(seconds=settings.WEATHER_STALE_MAX)

@@ -30,7 +30,7 @@ UPSTREAM_OUTCOMES = (
     "not_found",
     "refused",
 )
-UPSTREAM_ENDPOINTS = ("geocode", "weather", "forecast")
+UPSTREAM_ENDPOINTS = ("geocode", "weather", "forecast", "air_pollution")
 REPORT_SOURCES = ("cache", "upstream", "stale")
 # Request methods the site answers; anything else is counted as "other" (label values
 # must stay few whatever clients send).

@@ -1,4 +1,5 @@
-"""Places, the geocoding cache, cached weather lookups, refresh leases and upstream usage.
+"""Places, the geocoding cache, cached weather and air quality lookups, refresh leases and
+upstream usage.
 
 Every expiry is data (an indexed ``expires_at``), and every piece of state that
 workers share lives here rather than in process memory.
@@ -142,6 +143,22 @@ class WeatherLookup(CachedAnswer):
 
     def __str__(self) -> str:
         return f"{self.place.label} ({self.units})"
+
+
+class AirQualityLookup(CachedAnswer):
+    """A place's current air quality (the same in every unit system), valid until
+    ``expires_at``: one row per place."""
+
+    place = models.OneToOneField(Place, on_delete=models.CASCADE, related_name="air_quality")
+    payload = models.JSONField(help_text="The air quality index and the concentrations")
+    fetch_count = models.PositiveIntegerField(default=0, help_text="Upstream fetches")
+
+    class Meta:
+        verbose_name = "air quality lookup"
+        ordering = ["-fetched_at"]
+
+    def __str__(self) -> str:
+        return self.place.label
 
 
 class Lease(ExpiringModel):

@@ -31,6 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from weather import hit_counts, leases
+from weather.air import AirQuality, air_quality_for
 from weather.caching import BoundedCache
 from weather.clients.factory import request_deadline
 from weather.clients.openweather import WeatherApi
@@ -61,6 +62,7 @@ class WeatherReport:
     alternatives: tuple[Place, ...] = ()
     stale_reason: str = ""  # the error code that made a stale copy the answer
     lookup_id: int | None = None
+    air: AirQuality | None = None  # None: not asked for (weather_for alone, a refresh)
 
     @property
     def age(self) -> timedelta:
@@ -83,6 +85,7 @@ class WeatherReport:
             self.place.pk,
             self.place.label,
             tuple(place.pk for place in self.alternatives),
+            self.air.version if self.air is not None else None,
         )
 
 
@@ -138,7 +141,7 @@ def weather_for_query(*, query: str, units: str, client: WeatherApi) -> WeatherR
     deadline = request_deadline()
     best, *others = find_places(query=query, client=client, deadline=deadline)
     report = weather_for(place=best, units=units, client=client, deadline=deadline)
-    report = replace(report, alternatives=tuple(others))
+    report = replace(report, alternatives=tuple(others), air=_air(report, client, deadline))
     _memo.put(memo_key, report)
     return report
 
@@ -148,7 +151,11 @@ def weather_at(*, lat: float, lon: float, units: str, client: WeatherApi) -> Wea
     memo_key = ("point", lat, lon, units)
     if (memoised := _memo.get(memo_key)) is not None:
         return memoised
-    report = weather_for(place=place_at(lat=lat, lon=lon), units=units, client=client)
+    deadline = request_deadline()
+    report = weather_for(
+        place=place_at(lat=lat, lon=lon), units=units, client=client, deadline=deadline
+    )
+    report = replace(report, air=_air(report, client, deadline))
     _memo.put(memo_key, report)
     return report
 
@@ -160,6 +167,14 @@ def refresh(*, lookup: WeatherLookup, client: WeatherApi) -> WeatherReport:
     if report.is_stale:
         raise UpstreamUnavailable(f"Refresh failed ({report.stale_reason}); the old copy is kept")
     return report
+
+
+def _air(report: WeatherReport, client: WeatherApi, deadline: float) -> AirQuality:
+    # A stale report means the upstream has just failed: asking it for air would only
+    # spend the rest of the request's time.
+    return air_quality_for(
+        place=report.place, client=client, deadline=deadline, may_fetch=not report.is_stale
+    )
 
 
 class _Memo:

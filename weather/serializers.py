@@ -5,6 +5,13 @@ asked for again and again within ``WEATHER_MEMO_SECONDS``, and encoding is most 
 cached hit's cost. Asked for a language (the API's ``lang``), a document also carries
 each description and the place's name in it, beside the English ones; without one it
 is exactly what it always was.
+
+A report's air quality is ``"air_quality": {"aqi": 1-5, "components": {"pm2_5": ...,
+"pm10": ..., "o3": ..., "no2": ..., and "co", "so2", "no", "nh3" when OpenWeather sent
+them}, "measured_at": Unix seconds, "fetched_at": ISO time, "stale": bool}`` (µg/m³),
+with ``"air_quality_reason"`` the error code when it is stale. When there is none, the
+key is still there, ``null``, and ``"air_quality_reason"`` says why (the error code, as
+``stale_reason`` does for the weather): a client tests one key, never its absence.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import translation
 
+from weather.air import AirQuality
 from weather.caching import BoundedCache
 from weather.conditions import Reading, describe_reading
 from weather.conversions import wind_from
@@ -25,7 +33,7 @@ from weather.units import Units, WindUnit
 
 # Part of the API's ETags: change it with the document's shape, so that clients holding
 # the old shape fetch the new one.
-DOCUMENT_VERSION = 2
+DOCUMENT_VERSION = 3
 
 UNIT_LABELS = {
     Units.METRIC: {"temperature": "°C", "speed": "m/s"},
@@ -102,6 +110,7 @@ def report_document(
         "fetched_at": report.fetched_at.isoformat(),
         "expires_at": report.expires_at.isoformat(),
     }
+    document.update(air_document(report.air))
     if report.is_stale:
         document.update(
             age_seconds=int(report.age.total_seconds()), stale_reason=report.stale_reason
@@ -115,6 +124,24 @@ def _with_wind(reading: dict[str, Any], *, units: Units, wind: WindUnit) -> dict
     # A copy: vars() is the frozen reading's own dictionary.
     speed = wind_from(speed=reading["wind_speed"], units=units, unit=wind)
     return {**reading, "wind_speed": speed}
+
+
+def air_document(air: AirQuality | None) -> dict[str, Any]:
+    """The report's air quality keys (see the module's docstring)."""
+    if air is None or air.reading is None or air.fetched_at is None:
+        return {"air_quality": None, "air_quality_reason": air.reason if air else "not_asked"}
+    document: dict[str, Any] = {
+        "air_quality": {
+            "aqi": air.reading.aqi,
+            "components": dict(air.reading.components),
+            "measured_at": air.reading.measured_at,
+            "fetched_at": air.fetched_at.isoformat(),
+            "stale": air.source == "stale",
+        }
+    }
+    if air.reason:
+        document["air_quality_reason"] = air.reason
+    return document
 
 
 _encoded: BoundedCache[bytes] = BoundedCache(

@@ -385,6 +385,12 @@ WEATHER_GEOCODE_TTL = env_number("WEATHER_GEOCODE_TTL", 7 * 24 * 3600)
 WEATHER_NEGATIVE_TTL = env_number("WEATHER_NEGATIVE_TTL", 600)
 # When the upstream or Vault fails, a stored payload up to this old is served, marked stale.
 WEATHER_STALE_MAX = env_number("WEATHER_STALE_MAX", 6 * 3600)
+# OpenWeather models air pollution hourly: asking more often than every half hour
+# returns the same hour's numbers and spends the budget for nothing.
+WEATHER_AIR_TTL = env_number("WEATHER_AIR_TTL", 1800)
+# Air is hourly and changes within hours: past three, an old index says more about then
+# than about now, so the section says "unavailable" instead.
+WEATHER_AIR_STALE_MAX = env_number("WEATHER_AIR_STALE_MAX", 3 * 3600)
 # The free tier's limits; every worker shares them through the database.
 WEATHER_BUDGET_PER_MINUTE = int(env_number("WEATHER_BUDGET_PER_MINUTE", 60))
 WEATHER_BUDGET_PER_DAY = int(env_number("WEATHER_BUDGET_PER_DAY", 1000))

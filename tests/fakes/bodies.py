@@ -31,6 +31,7 @@ ENDPOINTS: dict[str, str] = {
     "/geo/1.0/direct": "geocode",
     "/data/2.5/weather": "weather",
     "/data/2.5/forecast": "forecast",
+    "/data/2.5/air_pollution": "air_pollution",
 }
 
 UNAUTHORIZED_BODY: dict[str, Any] = {

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.factories import GEOCODER_ANSWERS, conditions, forecast
+from tests.factories import GEOCODER_ANSWERS, air_pollution, conditions, forecast
+from weather.clients.air_schema import AirPollution
 from weather.clients.schema import Conditions, Forecast, GeoPlace
 from weather.errors import PlaceNotFound
 from weather.units import Units
@@ -16,20 +17,23 @@ from weather.units import Units
 
 class FakeClient:
     """Geocodes a few names exactly, as OpenWeather's direct geocoding does, and has weather
-    for any point. ``calls`` counts calls per endpoint and ``geocoded`` per query; an error
-    set in ``geocode_error`` or ``weather_error`` is raised by every such call."""
+    and air for any point. ``calls`` counts calls per endpoint and ``geocoded`` per query; an
+    error set in ``geocode_error``, ``weather_error`` or ``air_error`` is raised by every such
+    call."""
 
     def __init__(
         self,
         *,
         geocode_error: Exception | None = None,
         weather_error: Exception | None = None,
+        air_error: Exception | None = None,
     ) -> None:
         self.calls: Counter[str] = Counter()
         self.geocoded: Counter[str] = Counter()
         self.answers: dict[str, list[GeoPlace]] = dict(GEOCODER_ANSWERS)
         self.geocode_error = geocode_error
         self.weather_error = weather_error
+        self.air_error = air_error
 
     def geocode(
         self, query: str, *, limit: int = 5, deadline: float | None = None, refresh: bool = False
@@ -83,3 +87,11 @@ class FakeClient:
             self.current(lat=lat, lon=lon, units=units, deadline=deadline, refresh=refresh),
             self.forecast(lat=lat, lon=lon, units=units, deadline=deadline, refresh=refresh),
         )
+
+    def air_pollution(
+        self, *, lat: float, lon: float, deadline: float | None = None, refresh: bool = False
+    ) -> AirPollution:
+        self.calls["air_pollution"] += 1
+        if self.air_error is not None:
+            raise self.air_error
+        return air_pollution()

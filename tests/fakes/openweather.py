@@ -1,7 +1,8 @@
 """A fake OpenWeather HTTP API served on loopback (standard library only, for the demo image).
 
-It serves the three endpoints the project uses (direct geocoding, current weather and the
-5 day / 3 hour forecast) with the bodies of :mod:`tests.fakes.bodies`, and can play one of
+It serves the four endpoints the project uses (direct geocoding, current weather, the
+5 day / 3 hour forecast and air pollution) with the bodies of :mod:`tests.fakes.bodies`
+and :mod:`tests.fakes.air_bodies`, and can play one of
 the hostile upstreams of :mod:`tests.fakes.hostile`. Run it in-process
 (``with FakeOpenWeather() as fake: ...``) or standalone, for gunicorn under test, the compose
 demo and the CI smoke test::
@@ -31,6 +32,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes.air_bodies import air_pollution
 from tests.fakes.bodies import (
     ENDPOINTS,
     MALFORMED_BODY,
@@ -163,6 +165,7 @@ class FakeOpenWeather:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._fault: _Fault | None = None
+        self._endpoint_faults: dict[str, int] = {}
         self._calls: dict[str, int] = {}
         self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
@@ -244,8 +247,16 @@ class FakeOpenWeather:
             raise ValueError(f"unknown hostile mode {mode!r}; one of {', '.join(HOSTILE_MODES)}")
         self._fault = _Fault("hostile", HOSTILE_MODES[mode].status, mode)
 
+    def fail_endpoint(self, endpoint: str, status: int) -> None:
+        """Answer ``endpoint`` alone (a name of ``ENDPOINTS``: "air_pollution") with
+        ``status`` and OpenWeather's error body, until cleared; the others answer as usual."""
+        if endpoint not in ENDPOINTS.values():
+            raise ValueError(f"unknown endpoint {endpoint!r}")
+        self._endpoint_faults = {**self._endpoint_faults, endpoint: status}
+
     def clear_faults(self) -> None:
         self._fault = None
+        self._endpoint_faults = {}
 
     def call_counts(self) -> dict[str, int]:
         """API requests per endpoint, refused ones included, and how many had a wrong key."""
@@ -260,10 +271,15 @@ class FakeOpenWeather:
             self.most_in_flight = 0
             self._in_flight = 0
         self._fault = None
+        self._endpoint_faults = {}
 
     def config(self) -> dict[str, Any]:
         """Current settings, safe to show: the key itself is never included."""
-        return {"latency": self.latency, "fault": self._fault and asdict(self._fault)}
+        return {
+            "latency": self.latency,
+            "fault": self._fault and asdict(self._fault),
+            "failing_endpoints": dict(self._endpoint_faults),
+        }
 
     # -- request handling --------------------------------------------------------------------
 
@@ -293,6 +309,8 @@ class FakeOpenWeather:
             return HOSTILE_MODES[fault.mode].answer(self, endpoint, query)
         if fault is not None:
             return fault.status, error_body(fault.status)
+        if (status := self._endpoint_faults.get(endpoint)) is not None:
+            return status, error_body(status)
         return self.honest_answer(endpoint, query)
 
     def honest_answer(self, endpoint: str, query: dict[str, str]) -> Answer:
@@ -316,6 +334,8 @@ class FakeOpenWeather:
         lon = _float_param(query, "lon", 180.0)
         if lon is None:
             return 400, {"cod": "400", "message": "wrong longitude"}
+        if endpoint == "air_pollution":
+            return 200, air_pollution(lat, lon, time.time())
         units = query.get("units", "standard")
         if units not in ("standard", "metric", "imperial"):
             units = "standard"

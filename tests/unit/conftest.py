@@ -37,4 +37,7 @@ def stubbed_services(settings, requests_mock):
     requests_mock.get(
         re.compile(rf"{re.escape(UPSTREAM)}/data/2\.5/forecast\?.*"), json=payloads.FORECAST
     )
+    requests_mock.get(
+        re.compile(rf"{re.escape(UPSTREAM)}/data/2\.5/air_pollution\?.*"), json=payloads.AIR
+    )
     return requests_mock

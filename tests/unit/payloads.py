@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import json
 
+from tests.fakes.air_bodies import air_pollution
 from tests.fakes.bodies import current_weather, forecast, geocode
 
 FIXED_TIME = calendar.timegm((2025, 11, 26, 10, 0, 0))
@@ -19,5 +20,6 @@ GEO_LONDON = geocode("London")
 _LAT, _LON = GEO_LONDON[0]["lat"], GEO_LONDON[0]["lon"]
 CURRENT = current_weather(_LAT, _LON, "metric", now=FIXED_TIME)
 FORECAST = forecast(_LAT, _LON, "metric", now=FIXED_TIME)
+AIR = air_pollution(_LAT, _LON, now=FIXED_TIME)
 # CURRENT as raw JSON whose temperature is an integer too large for a float (10**400).
 CURRENT_WITH_HUGE_TEMPERATURE = json.dumps(CURRENT).replace('"temp": 4.17', '"temp": 1' + "0" * 400)

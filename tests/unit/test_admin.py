@@ -88,10 +88,10 @@ def test_upstream_usage_shows_calls_today_against_the_cap_and_hit_ratio(
     admin_client, client, stubbed_services, settings
 ):
     settings.WEATHER_BUDGET_PER_DAY = 1000
-    client.get("/api/weather", {"q": "London"})  # geocode + current + forecast: 3 calls
+    client.get("/api/weather", {"q": "London"})  # geocode, current, forecast, air: 4 calls
     client.get("/api/weather", {"q": "London"})  # a cache hit
     client.get("/api/weather", {"q": "London"})  # another
     html = admin_client.get("/admin/weather/upstreamusage/").content.decode()
-    assert "3 of 1000 upstream calls" in html
+    assert "4 of 1000 upstream calls" in html
     assert "Cache hit ratio:</strong> 66.7%" in html
-    assert 'class="field-used">5%<' in html  # 3 of the 60 allowed this minute
+    assert 'class="field-used">7%<' in html  # 4 of the 60 allowed this minute

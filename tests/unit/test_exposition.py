@@ -78,10 +78,10 @@ def test_only_the_exact_path_is_the_metrics(client):
 def test_budget_left_is_read_from_the_database_when_scraped(client, stubbed_services, settings):
     settings.WEATHER_BUDGET_PER_MINUTE = 50
     settings.WEATHER_BUDGET_PER_DAY = 500
-    client.get("/api/weather", {"q": "London"})  # geocode, weather, forecast
+    client.get("/api/weather", {"q": "London"})  # geocode, weather, forecast, air
     samples = parse(client.get(METRICS).content.decode())
-    assert value(samples, "weather_budget_remaining", {"window": "minute"}) == 47
-    assert value(samples, "weather_budget_remaining", {"window": "day"}) == 497
+    assert value(samples, "weather_budget_remaining", {"window": "minute"}) == 46
+    assert value(samples, "weather_budget_remaining", {"window": "day"}) == 496
     assert value(samples, "weather_budget_limit", {"window": "day"}) == 500
     # What another worker or replica spent shows at the next scrape: the database is the truth.
     UpstreamUsage.objects.filter(client="", window="day").update(calls=499)

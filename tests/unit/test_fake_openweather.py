@@ -65,7 +65,13 @@ def test_a_wrong_key_is_401_with_openweather_s_body_and_counted(fake, appid):
     assert status == 401
     assert body["cod"] == 401
     assert body["message"].startswith("Invalid API key.")
-    assert fake.call_counts() == {"geocode": 0, "weather": 1, "forecast": 0, "unauthorized": 1}
+    assert fake.call_counts() == {
+        "geocode": 0,
+        "weather": 1,
+        "forecast": 0,
+        "air_pollution": 0,
+        "unauthorized": 1,
+    }
 
 
 def test_a_rotated_key_is_the_only_one_accepted(fake):
@@ -125,9 +131,21 @@ def test_counters_count_every_api_request_and_reset_zeroes_them_and_clears_the_f
     call(fake, "/data/2.5/forecast", appid="nope", **LONDON)
     fake.fail(500)
     call(fake, "/data/2.5/forecast", **LONDON)
-    assert fake.call_counts() == {"geocode": 1, "weather": 0, "forecast": 2, "unauthorized": 1}
+    assert fake.call_counts() == {
+        "geocode": 1,
+        "weather": 0,
+        "forecast": 2,
+        "air_pollution": 0,
+        "unauthorized": 1,
+    }
     fake.reset()
-    assert fake.call_counts() == {"geocode": 0, "weather": 0, "forecast": 0, "unauthorized": 0}
+    assert fake.call_counts() == {
+        "geocode": 0,
+        "weather": 0,
+        "forecast": 0,
+        "air_pollution": 0,
+        "unauthorized": 0,
+    }
     assert call(fake, "/data/2.5/forecast", **LONDON)[0] == 200
 
 
@@ -136,11 +154,17 @@ def test_config_and_calls_are_readable_over_http_without_the_key(fake):
     call(fake, "/geo/1.0/direct", q="Paris")
     status, raw = fetch(f"{fake.base_url}/__fake__/config")
     assert status == 200
-    assert json.loads(raw) == {"latency": 0.01, "fault": None}
+    assert json.loads(raw) == {"latency": 0.01, "fault": None, "failing_endpoints": {}}
     assert KEY.encode() not in raw
     status, raw = fetch(f"{fake.base_url}/__fake__/calls")
     assert status == 200
-    assert json.loads(raw) == {"geocode": 1, "weather": 0, "forecast": 0, "unauthorized": 0}
+    assert json.loads(raw) == {
+        "geocode": 1,
+        "weather": 0,
+        "forecast": 0,
+        "air_pollution": 0,
+        "unauthorized": 0,
+    }
 
 
 def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
@@ -173,7 +197,13 @@ def test_standalone_serves_until_sigterm_and_logs_no_key():
         assert json.loads(body)[0]["country"] == "JP"
         assert fetch(f"{base}/geo/1.0/direct?q=Tokyo&appid=test-key")[0] == 401
         status, body = fetch(f"{base}/__fake__/calls")
-        assert json.loads(body) == {"geocode": 2, "weather": 0, "forecast": 0, "unauthorized": 1}
+        assert json.loads(body) == {
+            "geocode": 2,
+            "weather": 0,
+            "forecast": 0,
+            "air_pollution": 0,
+            "unauthorized": 1,
+        }
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
         with pytest.raises(urllib.error.URLError, match="refused"):

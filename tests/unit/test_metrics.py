@@ -71,7 +71,8 @@ def test_a_cached_view_counts_a_cache_report_and_no_upstream_call(client, stubbe
     client.get("/", {"q": "London"})
     samples = scrape(client)
     assert value(samples, "weather_reports_total", {"source": "cache"}) == 2
-    assert total(samples, UPSTREAM_REQUESTS) == 3
+    # The first view's geocode, weather, forecast and air pollution; none since.
+    assert total(samples, UPSTREAM_REQUESTS) == 4
     assert_counted_what_was_sent(samples, stubbed_services)
 
 

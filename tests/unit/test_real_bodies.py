@@ -21,6 +21,7 @@ import requests_mock
 
 from tests.fakes.keys import FakeKeys
 from tests.unit.conftest import UPSTREAM
+from weather.clients.air_schema import AirPollution
 from weather.clients.openweather import OpenWeatherClient
 from weather.clients.schema import Conditions, Forecast, GeoPlace
 from weather.errors import (
@@ -34,7 +35,12 @@ from weather.units import Units
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "openweather"
 BASE = "http://upstream.invalid"
-PATHS = {"geo": "/geo/1.0/direct", "weather": "/data/2.5/weather", "forecast": "/data/2.5/forecast"}
+PATHS = {
+    "geo": "/geo/1.0/direct",
+    "weather": "/data/2.5/weather",
+    "forecast": "/data/2.5/forecast",
+    "air": "/data/2.5/air_pollution",
+}
 # What each endpoint answers while a page is rendered for a body of the other one.
 ORDINARY_ANSWER = {
     "weather": "weather_owmcr_mississauga_2021.json",
@@ -44,7 +50,7 @@ ORDINARY_ANSWER = {
 
 @dataclass(frozen=True)
 class Body:
-    endpoint: str  # "geo", "weather" or "forecast"
+    endpoint: str  # "geo", "weather", "forecast" or "air"
     error: type[OpenWeatherError] | None = None  # None: a success body
     status: int = 200
     # Facts about the parsed result that this body exists to pin down.
@@ -87,6 +93,15 @@ BODIES: dict[str, Body] = {
     ),
     "geo_programmatordev_lisbon_without_state.json": Body(
         "geo", check=lambda places: places[0].state == "" and places[0].country == "PT"
+    ),
+    "air_pollution_rakibdevs_dhaka_2021.json": Body(
+        "air", check=lambda a: (a.aqi, a.components["pm2_5"], a.components["no"]) == (3, 18.4, 0)
+    ),
+    "air_pollution_owmstartup_delft_2025.json": Body(
+        "air", check=lambda a: (a.aqi, a.measured_at, len(a.components)) == (2, 1755800000, 8)
+    ),
+    "air_pollution_skypulse_kyiv_2024.json": Body(
+        "air", check=lambda a: (a.aqi, a.components["o3"], a.components["no2"]) == (3, 62.44, 14.82)
     ),
     "error_401_wego_invalid_api_key.json": Body("forecast", InvalidApiKey, 401),
     "error_404_city_not_found_cod_string.json": Body("weather", PlaceNotFound, 404),
@@ -141,6 +156,8 @@ def call(owm: OpenWeatherClient, endpoint: str) -> Any:
         return owm.geocode("London")
     if endpoint == "weather":
         return owm.current(lat=51.51, lon=-0.13, units=Units.METRIC)
+    if endpoint == "air":
+        return owm.air_pollution(lat=51.51, lon=-0.13)
     return owm.forecast(lat=51.51, lon=-0.13, units=Units.METRIC)
 
 
@@ -160,6 +177,8 @@ def test_the_client_reads_each_real_body(owm, transport, name):
         assert all(isinstance(place, GeoPlace) for place in result)
     elif body.endpoint == "weather":
         assert isinstance(result, Conditions)
+    elif body.endpoint == "air":
+        assert isinstance(result, AirPollution)
     else:
         assert isinstance(result, Forecast)
         assert result.steps
@@ -185,7 +204,9 @@ def coordinates(body: dict[str, Any]) -> tuple[float, float]:
     return float(coord.get("lat", 51.51)), float(coord.get("lon", -0.13))
 
 
-PAGE_BODIES = sorted(n for n, b in BODIES.items() if b.error is None and b.endpoint != "geo")
+PAGE_BODIES = sorted(
+    n for n, b in BODIES.items() if b.error is None and b.endpoint in ("weather", "forecast")
+)
 
 
 @pytest.mark.django_db
@@ -205,4 +226,5 @@ def test_the_dashboard_renders_each_real_body(client, stubbed_services, name):
     upstream = [
         r.path for r in stubbed_services.request_history if r.hostname == "upstream.invalid"
     ]
-    assert sorted(upstream) == sorted(PATHS[which] for which in answers)
+    # Air quality too (the stubbed services' own answer), after the weather.
+    assert sorted(upstream) == sorted([*(PATHS[which] for which in answers), PATHS["air"]])

@@ -37,7 +37,7 @@ def test_first_lookup_fetches_and_stores(client):
     assert report.source == "upstream"
     assert report.place.country == "GB"
     assert [p.country for p in report.alternatives] == ["CA", "US"]
-    assert client.calls == {"geocode": 1, "current": 1, "forecast": 1}
+    assert client.calls == {"geocode": 1, "current": 1, "forecast": 1, "air_pollution": 1}
     stored = WeatherLookup.objects.get()
     assert stored.expires_at == stored.fetched_at + timedelta(seconds=600)
 
@@ -47,7 +47,7 @@ def test_fresh_lookup_is_served_without_any_upstream_call(client):
     report = reports.weather_for_query(query="  LONDON ", units="metric", client=client)
     assert report.source == "cache"
     assert report.current.temp == 11.0
-    assert client.calls == {"geocode": 1, "current": 1, "forecast": 1}
+    assert client.calls == {"geocode": 1, "current": 1, "forecast": 1, "air_pollution": 1}
     assert WeatherLookup.objects.get().hit_count == 1
 
 

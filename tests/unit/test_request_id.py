@@ -106,7 +106,12 @@ def test_every_log_line_of_a_request_carries_its_id(
     assert {line.get("request_id") for line in lines} == {request_id}
     upstream = [line for line in lines if line["logger"] == "weather.clients.openweather"]
     # Weather and forecast are asked for at the same time: their lines come in either order.
-    assert sorted(str(line["endpoint"]) for line in upstream) == ["forecast", "geocode", "weather"]
+    assert sorted(str(line["endpoint"]) for line in upstream) == [
+        "air_pollution",
+        "forecast",
+        "geocode",
+        "weather",
+    ]
     for line in upstream:
         assert line["outcome"] == "ok"
         assert line["status"] == 200

@@ -1,4 +1,4 @@
-"""A thin, typed client for the three OpenWeather endpoints the dashboard needs.
+"""A thin, typed client for the four OpenWeather endpoints the dashboard needs.
 
 Places are resolved by the geocoding API first and weather is then asked for by
 coordinates, because OpenWeather deprecated looking weather up by city name.
@@ -30,6 +30,7 @@ import urllib3
 from django.views.decorators.debug import sensitive_variables
 
 from weather import metrics
+from weather.clients.air_schema import AirPollution, parse_air_pollution
 from weather.clients.reading import AnswerRefused, parse_json, read_capped
 from weather.clients.schema import (
     Conditions,
@@ -100,12 +101,14 @@ def _raise_for(status: int, body: Any) -> None:
 
 
 _CURRENT, _FORECAST = "/data/2.5/weather", "/data/2.5/forecast"
+_AIR = "/data/2.5/air_pollution"
 
 # The endpoint label of each path (weather_upstream_requests_total, the upstream log line).
 ENDPOINTS = {
     "/geo/1.0/direct": "geocode",
     "/data/2.5/weather": "weather",
     "/data/2.5/forecast": "forecast",
+    "/data/2.5/air_pollution": "air_pollution",
 }
 
 
@@ -174,6 +177,10 @@ class WeatherApi(Protocol):
         deadline: float | None = None,
         refresh: bool = False,
     ) -> tuple[Conditions, Forecast]: ...
+
+    def air_pollution(
+        self, *, lat: float, lon: float, deadline: float | None = None, refresh: bool = False
+    ) -> AirPollution: ...
 
 
 class OpenWeatherClient:
@@ -250,6 +257,13 @@ class OpenWeatherClient:
         params = {"lat": lat, "lon": lon, "units": units}
         body = self._get(_FORECAST, params, deadline, refresh)
         return _parse(parse_forecast, body, "forecast")
+
+    def air_pollution(
+        self, *, lat: float, lon: float, deadline: float | None = None, refresh: bool = False
+    ) -> AirPollution:
+        """Fetch the current air pollution at a point (the same in every unit system)."""
+        body = self._get(_AIR, {"lat": lat, "lon": lon}, deadline, refresh)
+        return _parse(parse_air_pollution, body, "air pollution")
 
     def current_and_forecast(
         self,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from weather import leases, popularity
 from weather.budget import purge_before
-from weather.models import GeocodeQuery, Place, WeatherLookup
+from weather.models import AirQualityLookup, GeocodeQuery, Place, WeatherLookup
 from weather.scrubbing import scrub_stored_text
 from weather.vault.errors import VaultError
 from weather.vault.keycache import api_keys
@@ -19,7 +19,8 @@ from weather.vault.keycache import api_keys
 
 class Command(BaseCommand):
     help = (
-        "Delete weather lookups too old to serve even as stale data, expired geocoding "
+        "Delete weather and air quality lookups too old to serve even as stale data, "
+        "expired geocoding "
         "answers, places nothing refers to, lapsed refresh leases and usage rows older "
         "than a day (the site's daily totals are kept); clear expired sessions; put "
         "stored upstream text through today's cleaning and masking again."
@@ -43,14 +44,21 @@ class Command(BaseCommand):
             .filter(fetched_at__lt=now - timedelta(seconds=stale_max))
             .delete()
         )
+        air, _ = (
+            AirQualityLookup.objects.expired(now)
+            .filter(fetched_at__lt=now - timedelta(seconds=settings.WEATHER_AIR_STALE_MAX))
+            .delete()
+        )
         # delete() also counts the cascaded GeocodeMatch rows: report queries only.
         _, by_model = GeocodeQuery.objects.expired(now).delete()
         queries = by_model.get(GeocodeQuery._meta.label, 0)
         # Places nothing refers to any more: no lookup, no geocoding answer.
         # An hour's grace: a place made by a request still in flight is not an orphan yet.
-        orphans, _ = Place.objects.filter(
+        # Their air quality goes with them (a cascade, not counted as places).
+        _, by_model = Place.objects.filter(
             lookups__isnull=True, queries__isnull=True, created_at__lt=now - timedelta(hours=1)
         ).delete()
+        orphans = by_model.get(Place._meta.label, 0)
         lapsed = leases.purge_expired()
         usage = purge_before(now - timedelta(days=1))
         old_visits = popularity.purge_before(now.date() - timedelta(days=popularity.WINDOW_DAYS))
@@ -67,7 +75,8 @@ class Command(BaseCommand):
                 "holding the key."
             )
         self.stdout.write(
-            f"Deleted {lookups} lookups, {queries} geocoding answers, {orphans} places, "
+            f"Deleted {lookups} lookups, {air} air quality lookups, {queries} geocoding "
+            f"answers, {orphans} places, "
             f"{lapsed} lapsed leases, {usage} usage rows, {old_visits} visits; "
             "cleared expired sessions."
         )

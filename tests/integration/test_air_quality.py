@@ -1,0 +1,39 @@
+"""Air quality end to end: Django, the cache, the client over real HTTP to the fake
+OpenWeather, the key from a real OpenBao. Its failure never costs the weather, and one
+place costs one call per endpoint per TTL, in every unit system."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+def test_a_failing_air_endpoint_leaves_the_weather_page_whole(client, live_settings, fake_upstream):
+    fake_upstream.fail_endpoint("air_pollution", 500)
+    response = client.get("/", {"q": "Zürich"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "5-day forecast" in html
+    assert "Air quality is unavailable right now." in html
+    assert fake_upstream.call_counts()["air_pollution"] == 1
+    body = client.get("/api/weather", {"q": "Zürich"}).json()
+    assert (body["air_quality"], body["air_quality_reason"]) == (None, "upstream_unavailable")
+
+
+def test_the_page_shows_the_fake_upstream_s_index(client, live_settings, fake_upstream):
+    body = client.get("/api/weather", {"q": "Kraków"}).json()
+    aqi = body["air_quality"]["aqi"]
+    assert 1 <= aqi <= 5
+    html = client.get("/", {"q": "Kraków"}).content.decode()
+    assert f'<span class="aqi-index">{aqi}</span>' in html
+
+
+def test_one_place_in_every_unit_system_costs_one_call_per_endpoint(
+    client, live_settings, fake_upstream
+):
+    for units in ("metric", "imperial", "standard"):
+        assert client.get("/api/weather", {"q": "Paris", "units": units}).status_code == 200
+        assert client.get("/", {"q": "Paris", "units": units}).status_code == 200
+    counts = fake_upstream.call_counts()
+    assert (counts["weather"], counts["forecast"], counts["air_pollution"]) == (1, 1, 1)
