@@ -17,6 +17,7 @@ from openapi_spec_validator import validate
 from tests.support.openapi import CONTRACT
 from weather.errors import OpenWeatherError
 from weather.forms import PlaceSuggestionForm, WeatherQueryForm
+from weather.middleware import DATABASE_UNAVAILABLE
 from weather.openapi import DOCUMENT_PATH
 from weather.vault.errors import VaultError
 
@@ -75,7 +76,10 @@ def test_the_suggestion_parameters_are_the_forms_fields():
 def test_the_documented_error_codes_are_the_ones_the_api_can_give():
     codes = {cls.code for cls in _subclasses(OpenWeatherError) + _subclasses(VaultError)}
     schema = DOCUMENT["components"]["schemas"]["Error"]["properties"]["error"]
-    assert set(schema["properties"]["code"]["enum"]) == codes | {"invalid_input"}
+    assert set(schema["properties"]["code"]["enum"]) == codes | {
+        "invalid_input",
+        DATABASE_UNAVAILABLE,
+    }
 
 
 @pytest.mark.parametrize(
