@@ -2,7 +2,7 @@
 
 Production is whatever runs with ``DJANGO_DEBUG`` off: then ``DJANGO_SECRET_KEY`` is
 required and the HTTPS settings are on unless explicitly turned off. Every variable
-is listed in README.md and ``.env.example``.
+is declared in ``weatherproject/environment.py``.
 """
 
 import ipaddress
@@ -300,7 +300,7 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # masked, as people sometimes type their password into that box.
 AXES_SENSITIVE_PARAMETERS = ["username"]
 
-# --- Logs and metrics (README, "Operations") ------------------------------------------
+# --- Logs and metrics (docs/reference/metrics-and-logs.md) --------------------------
 # json: one JSON object per line (weather/jsonlog.py), for production's log pipeline;
 # text: one readable line, for a person at a terminal (the default with DEBUG on).
 WEATHER_LOG_FORMAT = env_str("WEATHER_LOG_FORMAT", "text" if DEBUG else "json").lower()

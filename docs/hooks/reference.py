@@ -134,7 +134,7 @@ def api_page() -> str:
         parts.append(f"| `{name}` | {cell(header.get('description', ''))} |")
     parts.append("\n## Schemas\n")
     for name, schema in document["components"]["schemas"].items():
-        parts.append(f'### {name} {{ #schema-{name.lower()} }}\n')
+        parts.append(f"### {name} {{ #schema-{name.lower()} }}\n")
         if "description" in schema:
             parts.append(schema["description"] + "\n")
         parts.append("```json\n" + json.dumps(schema, indent=2, ensure_ascii=False) + "\n```\n")

@@ -34,7 +34,8 @@ METRIC_TYPES = {
 
 def load_hook() -> ModuleType:
     spec = importlib.util.spec_from_file_location("docs_reference", DOCS / "hooks/reference.py")
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -177,11 +178,13 @@ def extra_fields(source: str) -> set[str]:
     fields: set[str] = set()
     extras: list[ast.AST] = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.keyword) and node.arg == "extra":
-            extras.append(node.value)
-        elif isinstance(node, ast.Assign) and any(
+        if isinstance(node, ast.keyword) and node.arg != "extra":
+            continue
+        if isinstance(node, ast.Assign) and not any(
             isinstance(target, ast.Name) and target.id == "extra" for target in node.targets
         ):
+            continue
+        if isinstance(node, (ast.keyword, ast.Assign)):
             extras.append(node.value)
     for extra in extras:
         for inner in ast.walk(extra):

@@ -81,9 +81,8 @@ def python_reads(source: str) -> set[str]:
         arg: ast.expr | None = None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
             method = node.func
-            if _is_environ(method.value) and method.attr in {"get", "pop", "setdefault"}:
-                arg = node.args[0]
-            elif method.attr == "getenv":
+            environ = method.attr in {"get", "pop", "setdefault"} and _is_environ(method.value)
+            if environ or method.attr == "getenv":
                 arg = node.args[0]
         elif isinstance(node, ast.Subscript) and _is_environ(node.value):
             arg = node.slice
