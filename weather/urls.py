@@ -11,6 +11,7 @@ urlpatterns = [
     path("units", views.choose_units, name="units"),
     path("api/weather", views.api_weather, name="api-weather"),
     path("api/places", views.api_places, name="api-places"),
+    path("api/openapi.json", views.api_openapi, name="api-openapi"),
     path("robots.txt", views.robots_txt, name="robots-txt"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
