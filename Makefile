@@ -15,7 +15,7 @@ DEPLOY_CHECK_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=check-deploy-only-$$(head -
 # Every target that names a command rather than a file, in one place.
 .PHONY: help install run test unit integration e2e lighthouse lint format lock lock-pipeline \
 	messages migrate superuser clean bench bench-slow-clients lint-containers pipeline-check k8s-check lock-k8s proxy-check \
-	observability-check
+	observability-check contract-check docs
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -62,6 +62,27 @@ integration: $(INSTALLED) ## Integration tests (real OpenBao, fake upstream over
 e2e: $(E2E_INSTALLED) ## Browser tests: Playwright drives Debian's Chromium against a live server
 	$(BIN)/python -m pytest tests/e2e -m "not lighthouse" $(PYTEST_ARGS)
 
+CONTRACT_INSTALLED := $(VENV)/.installed-contract
+
+$(CONTRACT_INSTALLED): $(INSTALLED) requirements/contract.txt
+	$(PIP_INSTALL) -r requirements/contract.txt
+	touch $@
+
+contract-check: $(CONTRACT_INSTALLED) ## The API against its OpenAPI document: schemathesis on the app under gunicorn
+	$(BIN)/python -m pytest tests/contract $(PYTEST_ARGS)
+
+# The manual: mkdocs-material, its own lock on top of the test set. --strict turns every
+# warning (a broken link or anchor, a page missing from the nav) into a failure; the
+# hooks in docs/hooks/ write the reference pages from the code they describe.
+DOCS_INSTALLED := $(VENV)/.installed-docs
+
+$(DOCS_INSTALLED): $(INSTALLED) requirements/docs.txt
+	$(PIP_INSTALL) -r requirements/docs.txt
+	touch $@
+
+docs: $(DOCS_INSTALLED) ## Build the manual (docs/) into public/ with mkdocs --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir public
+
 lighthouse: $(E2E_INSTALLED) $(NODE_INSTALLED) ## Lighthouse scores of the home and a result page
 	$(BIN)/python -m pytest tests/e2e -m lighthouse $(PYTEST_ARGS)
 
@@ -96,11 +117,12 @@ proof/requirements/%.txt: proof/requirements/%.in
 
 # The -c lines of each .in: those locks are brought up to date first.
 requirements/dev.txt: requirements/base.txt
-requirements/e2e.txt requirements/pipeline.txt: requirements/base.txt requirements/dev.txt
+requirements/e2e.txt requirements/contract.txt requirements/docs.txt requirements/pipeline.txt: requirements/base.txt requirements/dev.txt
 endif
 
-lock: $(INSTALLED) ## Re-pin requirements/{base,dev,e2e}.txt from their .in files
-	$(MAKE) --no-print-directory LOCKING=1 requirements/base.txt requirements/dev.txt requirements/e2e.txt
+lock: $(INSTALLED) ## Re-pin requirements/{base,dev,e2e,contract,docs}.txt from their .in files
+	$(MAKE) --no-print-directory LOCKING=1 requirements/base.txt requirements/dev.txt requirements/e2e.txt \
+		requirements/contract.txt requirements/docs.txt
 
 lock-pipeline: $(INSTALLED) ## Re-pin requirements/pipeline.txt from requirements/pipeline.in
 	$(MAKE) --no-print-directory LOCKING=1 requirements/pipeline.txt
@@ -188,7 +210,7 @@ observability-check: $(INSTALLED) ## Prove metrics (real Prometheus), alert rule
 		$(BIN)/python -m pytest tests/observability -p no:cacheprovider $(PYTEST_ARGS)
 
 clean: ## Remove the virtual environment, caches and the local database
-	rm -rf $(VENV) $(K8S_VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal .coverage coverage.xml reports
+	rm -rf $(VENV) $(K8S_VENV) public .pytest_cache .ruff_cache staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal .coverage coverage.xml reports
 
 bench: $(INSTALLED) ## Benchmark the cached paths against bare Django; writes bench/RESULTS.md
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }

@@ -8,6 +8,7 @@ import pytest
 
 from tests.fakes.openweather import FakeOpenWeather
 from tests.support.appserver import collect_static, wired_app
+from tests.support.openapi import ContractClient
 from tests.support.openbao import OpenBaoServer, seed_weather_key
 from weather.caching import clear_all
 
@@ -20,6 +21,12 @@ def fresh_process_caches() -> Iterator[None]:
     clear_all()
     yield
     clear_all()
+
+
+@pytest.fixture
+def client() -> ContractClient:
+    """pytest-django's test client, checking every API answer against the API document."""
+    return ContractClient()
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,11 @@ holding the lease) ends in an ``AirQuality`` that says why there is none to show
 - When that fails, a stored copy younger than ``WEATHER_AIR_STALE_MAX`` is served marked
   stale; without one, the air quality is unavailable, with the error's code as reason.
 
-It is fetched after the weather, not beside it: the weather's fetch runs under its own
-lease and, for a new point, saves the place only once the weather has come, and the air
-row needs that place. A cold search is therefore three round trips (geocoding, weather
-and forecast together, then air); every later view within ``WEATHER_AIR_TTL`` costs none.
+When the weather is fetched too, the air comes with it, at the same time: the weather's
+fetch ``claim``s the air's lease, asks for all three at once and ``settle``s the air's
+answer once the place is saved. A cold search is therefore two round trips (geocoding,
+then weather, forecast and air together), and every later view within
+``WEATHER_AIR_TTL`` costs no air call.
 """
 
 from __future__ import annotations
@@ -117,6 +118,44 @@ def air_quality_for(
         wait_until=wait_until,
         give_up=give_up,
     )
+
+
+@dataclass(frozen=True)
+class AirClaim:
+    """The air's lease, held by a weather fetch that asks for the air beside it."""
+
+    key: str
+    holder: str
+    stored: AirQualityLookup | None
+
+
+def claim(place: Place) -> AirClaim | None:
+    """The place's air lease, when its air is due for a fetch and no other request is
+    fetching it (else None: the air is fresh, or another request brings it). The caller
+    asks for the air with the weather and hands the answer to ``settle``, or ``release``s
+    the claim."""
+    stored = None if place._state.adding else _stored(place)
+    if stored is not None and stored.is_fresh():
+        return None
+    key = lease_key(place)
+    holder = leases.acquire(key, ttl=settings.WEATHER_REQUEST_BUDGET + leases.LEASE_MARGIN_SECONDS)
+    return AirClaim(key=key, holder=holder, stored=stored) if holder is not None else None
+
+
+def settle(*, place: Place, claim: AirClaim, answer: AirPollution | OpenWeatherError) -> AirQuality:
+    """Store and serve the air ``answer`` a weather fetch brought for ``place`` (saved by
+    now), or serve what stands in for it when the answer is an error; free the claim."""
+    try:
+        if isinstance(answer, OpenWeatherError):
+            return _stale_or_unavailable(place, claim.stored, answer.code)
+        stored = _store(place, answer, now=timezone.now())
+        return _served(stored, "upstream") or unavailable(UpstreamUnavailable.code)
+    finally:
+        release(claim)
+
+
+def release(claim: AirClaim) -> None:
+    leases.release(claim.key, claim.holder)
 
 
 def lease_key(place: Place) -> str:

@@ -1,7 +1,7 @@
 """What the app counts for Prometheus: every metric it defines, and one call per event.
 
 The names and labels are a contract with dashboards and alert rules
-(``deploy/prometheus/``); README, "Operations", lists them. Under gunicorn, each worker
+(``deploy/prometheus/``); docs/reference/metrics-and-logs.md lists them. Under gunicorn, each worker
 writes its values to files in ``PROMETHEUS_MULTIPROC_DIR`` (``prometheus_client``'s
 multiprocess mode, set up by ``docker/start`` and ``weatherproject/gunicorn_config.py``),
 and ``/metrics`` adds up every worker's (``weather/exposition.py``). Without that

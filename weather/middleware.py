@@ -22,6 +22,9 @@ from weather.exposition import metrics_response
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30
+# The API's error code while the database is down; the only one not raised as an
+# OpenWeatherError or VaultError, so weather/openapi.json's list names it separately.
+DATABASE_UNAVAILABLE = "database_unavailable"
 
 
 class RequestIdMiddleware:
@@ -116,7 +119,7 @@ class DatabaseUnavailableMiddleware:
         message = gettext("The dashboard's database is not answering. Please try again shortly.")
         if request.path.startswith("/api/"):
             response: HttpResponse = JsonResponse(
-                {"error": {"code": "database_unavailable", "message": message}}, status=503
+                {"error": {"code": DATABASE_UNAVAILABLE, "message": message}}, status=503
             )
         else:
             html = render_to_string(

@@ -30,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from weather import hit_counts, leases
+from weather import air, hit_counts, leases
 from weather.air import AirQuality, air_quality_for
 from weather.caching import BoundedCache
 from weather.clients.factory import request_deadline
@@ -90,9 +90,16 @@ class WeatherReport:
 
 
 def weather_for(
-    *, place: Place, units: str, client: WeatherApi, deadline: float | None = None
+    *,
+    place: Place,
+    units: str,
+    client: WeatherApi,
+    deadline: float | None = None,
+    with_air: bool = False,
 ) -> WeatherReport:
-    """Serve the place's weather from a fresh lookup, or fetch, store and serve it."""
+    """Serve the place's weather from a fresh lookup, or fetch, store and serve it;
+    ``with_air``: a fetch asks for the place's air quality beside it when that is due
+    (the report then carries it)."""
     chosen = Units(units)
     deadline = deadline or request_deadline()
     stored = _stored(place) if not place._state.adding else None
@@ -103,19 +110,30 @@ def weather_for(
         lat, lon = float(place.lat), float(place.lon)
         # Refreshing what visitors already look at may spend the budget's reserve.
         refresh = stored is not None
+        air_claim = air.claim(place) if with_air else None
         try:
             # In one unit system, whatever the visitor's: the others are arithmetic.
-            current, forecast = client.current_and_forecast(
-                lat=lat, lon=lon, units=FETCHED_UNITS, deadline=deadline, refresh=refresh
-            )
+            if air_claim is None:
+                current, forecast = client.current_and_forecast(
+                    lat=lat, lon=lon, units=FETCHED_UNITS, deadline=deadline, refresh=refresh
+                )
+            else:
+                current, forecast, air_answer = client.current_forecast_and_air(
+                    lat=lat, lon=lon, units=FETCHED_UNITS, deadline=deadline, refresh=refresh
+                )
         except FALLBACK_ERRORS as exc:
+            if air_claim is not None:
+                air.release(air_claim)
             return _stale_or_raise(place, chosen, stored, exc)
         # A point nobody asked for before becomes a place only now that it has weather:
         # a refused request stores nothing.
         saved = place if not place._state.adding else save_point(place)
         name_after_station(place=saved, current=current)
         lookup = _store(saved, current, forecast, now=timezone.now())
-        return _report(saved, chosen, (current, forecast), lookup, source="upstream")
+        report = _report(saved, chosen, (current, forecast), lookup, source="upstream")
+        if air_claim is None:
+            return report
+        return replace(report, air=air.settle(place=saved, claim=air_claim, answer=air_answer))
 
     def give_up() -> WeatherReport:
         busy = UpstreamUnavailable("Another request is still fetching this place's weather")
@@ -140,7 +158,7 @@ def weather_for_query(*, query: str, units: str, client: WeatherApi) -> WeatherR
         return memoised
     deadline = request_deadline()
     best, *others = find_places(query=query, client=client, deadline=deadline)
-    report = weather_for(place=best, units=units, client=client, deadline=deadline)
+    report = weather_for(place=best, units=units, client=client, deadline=deadline, with_air=True)
     report = replace(report, alternatives=tuple(others), air=_air(report, client, deadline))
     _memo.put(memo_key, report)
     return report
@@ -153,7 +171,11 @@ def weather_at(*, lat: float, lon: float, units: str, client: WeatherApi) -> Wea
         return memoised
     deadline = request_deadline()
     report = weather_for(
-        place=place_at(lat=lat, lon=lon), units=units, client=client, deadline=deadline
+        place=place_at(lat=lat, lon=lon),
+        units=units,
+        client=client,
+        deadline=deadline,
+        with_air=True,
     )
     report = replace(report, air=_air(report, client, deadline))
     _memo.put(memo_key, report)
@@ -170,6 +192,8 @@ def refresh(*, lookup: WeatherLookup, client: WeatherApi) -> WeatherReport:
 
 
 def _air(report: WeatherReport, client: WeatherApi, deadline: float) -> AirQuality:
+    if report.air is not None:  # fetched with the weather
+        return report.air
     # A stale report means the upstream has just failed: asking it for air would only
     # spend the rest of the request's time.
     return air_quality_for(

@@ -19,6 +19,7 @@ page_urls = (
 urlpatterns = [
     path("api/weather", views.api_weather, name="api-weather"),
     path("api/places", views.api_places, name="api-places"),
+    path("api/openapi.json", views.api_openapi, name="api-openapi"),
     path("robots.txt", views.robots_txt, name="robots-txt"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from weather import metrics, popularity, preferences
@@ -40,6 +41,7 @@ from weather.forms import (
 from weather.fragments import page_etag, rendered_page, report_parts
 from weather.freshness import cache_like_report, not_modified, not_modified_or, report_etag
 from weather.models import Place
+from weather.openapi import api_document
 from weather.places import MAX_QUERY_LENGTH, popular_places, suggest_places
 from weather.reports import WeatherReport, weather_at, weather_for_query
 from weather.serializers import DOCUMENT_VERSION, UNIT_LABELS, encoded_report, place_document
@@ -292,6 +294,7 @@ def _api_language(request: HttpRequest) -> str | LanguageForm | None:
     return form.cleaned_data["lang"] or None
 
 
+@csrf_exempt  # GET and HEAD only: any other method is refused with 405, not 403
 @require_safe
 def api_weather(request: HttpRequest) -> HttpResponse:
     """The same data as the page, as JSON; with ``lang``, its words in that language too."""
@@ -322,6 +325,7 @@ def api_weather(request: HttpRequest) -> HttpResponse:
     return not_modified_or(request, response, etag=etag)
 
 
+@csrf_exempt  # GET and HEAD only: any other method is refused with 405, not 403
 @require_safe
 def api_places(request: HttpRequest) -> JsonResponse:
     """Places matching a half-typed name, for the search box; junk gets an empty list."""
@@ -351,6 +355,16 @@ def api_places(request: HttpRequest) -> JsonResponse:
         # spares repeated keystrokes.
         patch_cache_control(response, public=True, max_age=60)
     return response
+
+
+@csrf_exempt  # GET and HEAD only: any other method is refused with 405, not 403
+@require_safe
+def api_openapi(request: HttpRequest) -> HttpResponse:
+    """The API's OpenAPI 3.1 document (weather/openapi.json)."""
+    document = api_document()
+    response = HttpResponse(document.body, content_type="application/json")
+    patch_cache_control(response, public=True, max_age=3600)
+    return not_modified_or(request, response, etag=document.etag)
 
 
 @require_safe

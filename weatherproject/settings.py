@@ -2,7 +2,7 @@
 
 Production is whatever runs with ``DJANGO_DEBUG`` off: then ``DJANGO_SECRET_KEY`` is
 required and the HTTPS settings are on unless explicitly turned off. Every variable
-is listed in README.md and ``.env.example``.
+is declared in ``weatherproject/environment.py``.
 """
 
 import ipaddress
@@ -16,17 +16,37 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
+from weatherproject import environment
+from weatherproject.environment import Variable
+
 # Lets admin classes and querysets be written generic (ModelAdmin[Place]) for mypy.
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+def _declared(name: str) -> Variable:
+    """``name``'s declaration. Reading a variable nobody declared is a mistake caught at
+    start, so the manual (generated from the declarations) never misses one."""
+    try:
+        return environment.declared(name)
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"{name} is read but not declared in weatherproject/environment.py"
+        ) from None
 
 
-def env_bool(name: str, default: bool) -> bool:
+def env_str(name: str, default: str | None = None) -> str:
+    """``name``'s value; unset, ``default`` or else the declared default."""
+    fallback = _declared(name).default if default is None else default
+    return os.environ.get(name, fallback).strip()
+
+
+def env_bool(name: str, default: bool | None = None) -> bool:
+    if default is None:
+        default = _declared(name).default == "1"
+    else:
+        _declared(name)
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
         return default
@@ -38,7 +58,11 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {raw!r}")
 
 
-def env_number(name: str, default: float, *, minimum: float = 0) -> float:
+def env_number(name: str, default: float | None = None, *, minimum: float = 0) -> float:
+    if default is None:
+        default = float(_declared(name).default)
+    else:
+        _declared(name)
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
         return default
@@ -58,6 +82,7 @@ def env_secret(name: str) -> str:
     path = env_str(f"{name}_FILE")
     if not path:
         return env_str(name)
+    _declared(name)
     try:
         return Path(path).read_text().strip()
     except OSError as error:
@@ -66,11 +91,11 @@ def env_secret(name: str) -> str:
         ) from None
 
 
-def env_list(name: str, default: str) -> list[str]:
+def env_list(name: str, default: str | None = None) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", False)
+DEBUG = env_bool("DJANGO_DEBUG")
 # Error reports (the DEBUG page included) with the API key masked: weather/redaction.py.
 DEFAULT_EXCEPTION_REPORTER = "weather.redaction.MaskingExceptionReporter"
 
@@ -86,8 +111,8 @@ if not SECRET_KEY:
     # A fresh key per process is fine in development: sessions just don't survive restarts.
     SECRET_KEY = get_random_secret_key()
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -157,11 +182,13 @@ TEMPLATES = [
     },
 ]
 
+_SQLITE_DEFAULT = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(env_number("DATABASE_CONN_MAX_AGE", 60)),
+    # Declared as sqlite:///db.sqlite3, which is made absolute here: the file is the
+    # project's wherever the process starts. Set but empty counts as unset.
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", _SQLITE_DEFAULT) or _SQLITE_DEFAULT,
+        conn_max_age=int(env_number("DATABASE_CONN_MAX_AGE")),
         conn_health_checks=True,
     )
 }
@@ -222,7 +249,7 @@ STORAGES = {
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Addresses or networks of the proxies in front of the app (load balancer, ingress);
 # only their X-Forwarded-For and X-Forwarded-Proto are believed. Empty: none.
-WEATHER_TRUSTED_PROXIES = env_list("WEATHER_TRUSTED_PROXIES", "")
+WEATHER_TRUSTED_PROXIES = env_list("WEATHER_TRUSTED_PROXIES")
 for _network in WEATHER_TRUSTED_PROXIES:
     try:
         ipaddress.ip_network(_network, strict=False)
@@ -258,16 +285,16 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-ADMIN_URL = env_str("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"
+ADMIN_URL = env_str("DJANGO_ADMIN_URL").strip("/") + "/"
 
 # --- Admin login throttling (django-axes) --------------------------------------------
 # Failed logins are counted in the database, so every worker and every replica sees the
 # same count, as with the upstream budget and the cache.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
-AXES_FAILURE_LIMIT = int(env_number("AXES_FAILURE_LIMIT", 5, minimum=1))
+AXES_FAILURE_LIMIT = int(env_number("AXES_FAILURE_LIMIT", minimum=1))
 # A lockout ends this long after the last failed attempt; trying again meanwhile
 # starts it over (axes's AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT default).
-AXES_COOLOFF_TIME = timedelta(minutes=env_number("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_COOLOFF_TIME = timedelta(minutes=env_number("AXES_COOLOFF_MINUTES", minimum=1))
 # Locked is the pair (username, client address), not either alone: by username alone,
 # anyone anywhere could lock the operators out by mistyping their name on purpose;
 # by address alone, one office behind NAT would lock out everyone in it. The pair
@@ -290,7 +317,7 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # masked, as people sometimes type their password into that box.
 AXES_SENSITIVE_PARAMETERS = ["username"]
 
-# --- Logs and metrics (README, "Operations") ------------------------------------------
+# --- Logs and metrics (docs/reference/metrics-and-logs.md) --------------------------
 # json: one JSON object per line (weather/jsonlog.py), for production's log pipeline;
 # text: one readable line, for a person at a terminal (the default with DEBUG on).
 WEATHER_LOG_FORMAT = env_str("WEATHER_LOG_FORMAT", "text" if DEBUG else "json").lower()
@@ -298,7 +325,7 @@ if WEATHER_LOG_FORMAT not in {"json", "text"}:
     raise ImproperlyConfigured(
         f"WEATHER_LOG_FORMAT must be json or text, not {WEATHER_LOG_FORMAT!r}"
     )
-_LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO").upper()
+_LOG_LEVEL = env_str("DJANGO_LOG_LEVEL").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -331,10 +358,10 @@ SENTRY_DSN = env_secret("SENTRY_DSN")
 SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT")
 SENTRY_RELEASE = env_str("SENTRY_RELEASE")
 # Off: nothing is counted and /metrics is a 404 (make bench measures what counting costs).
-WEATHER_METRICS = env_bool("WEATHER_METRICS", True)
+WEATHER_METRICS = env_bool("WEATHER_METRICS")
 # Networks whose direct requests may read /metrics (Prometheus' addresses); anyone else,
 # and any request a proxy forwarded, gets a 404. Loopback only by default.
-WEATHER_METRICS_ALLOWED = env_list("WEATHER_METRICS_ALLOWED", "127.0.0.0/8,::1/128")
+WEATHER_METRICS_ALLOWED = env_list("WEATHER_METRICS_ALLOWED")
 for _network in WEATHER_METRICS_ALLOWED:
     try:
         ipaddress.ip_network(_network, strict=False)
@@ -344,74 +371,74 @@ for _network in WEATHER_METRICS_ALLOWED:
         ) from None
 
 # --- Vault: where the OpenWeather key lives ----------------------------------------
-VAULT_ADDR = env_str("VAULT_ADDR", "http://127.0.0.1:8200")
+VAULT_ADDR = env_str("VAULT_ADDR")
 VAULT_TOKEN = env_str("VAULT_TOKEN")
 VAULT_TOKEN_FILE = env_str("VAULT_TOKEN_FILE")
 VAULT_ROLE_ID = env_str("VAULT_ROLE_ID")
 VAULT_SECRET_ID = env_str("VAULT_SECRET_ID")
 VAULT_SECRET_ID_FILE = env_str("VAULT_SECRET_ID_FILE")
-VAULT_APPROLE_MOUNT = env_str("VAULT_APPROLE_MOUNT", "approle")
+VAULT_APPROLE_MOUNT = env_str("VAULT_APPROLE_MOUNT")
 # Vault's kubernetes auth method: the role bound to the pod's service account, the
 # projected token it logs in with (deploy/kubernetes/ mounts it here), the mount path.
 VAULT_K8S_ROLE = env_str("VAULT_K8S_ROLE")
-VAULT_K8S_TOKEN_PATH = env_str("VAULT_K8S_TOKEN_PATH", "/var/run/secrets/vault/token")
-VAULT_K8S_MOUNT = env_str("VAULT_K8S_MOUNT", "kubernetes")
-VAULT_KV_MOUNT = env_str("VAULT_KV_MOUNT", "secret")
-VAULT_SECRET_PATH = env_str("VAULT_SECRET_PATH", "weather")
-VAULT_SECRET_KEY = env_str("VAULT_SECRET_KEY", "openweather_api_key")
+VAULT_K8S_TOKEN_PATH = env_str("VAULT_K8S_TOKEN_PATH")
+VAULT_K8S_MOUNT = env_str("VAULT_K8S_MOUNT")
+VAULT_KV_MOUNT = env_str("VAULT_KV_MOUNT")
+VAULT_SECRET_PATH = env_str("VAULT_SECRET_PATH")
+VAULT_SECRET_KEY = env_str("VAULT_SECRET_KEY")
 VAULT_CACERT = env_str("VAULT_CACERT")
-VAULT_TIMEOUT = env_number("VAULT_TIMEOUT", 3.0, minimum=0.1)
-VAULT_KEY_TTL = env_number("VAULT_KEY_TTL", 300)
+VAULT_TIMEOUT = env_number("VAULT_TIMEOUT", minimum=0.1)
+VAULT_KEY_TTL = env_number("VAULT_KEY_TTL")
 # After a failed read, Vault is left alone for up to this many seconds (doubling with
 # each failure in a row, up to the maximum, with jitter): a dead Vault costs each
 # worker one connection per window, not one per request. 0 retries at once.
-VAULT_RETRY_BACKOFF = env_number("VAULT_RETRY_BACKOFF", 2.0)
-VAULT_RETRY_BACKOFF_MAX = env_number("VAULT_RETRY_BACKOFF_MAX", 30.0)
+VAULT_RETRY_BACKOFF = env_number("VAULT_RETRY_BACKOFF")
+VAULT_RETRY_BACKOFF_MAX = env_number("VAULT_RETRY_BACKOFF_MAX")
 # /readyz says only ready or not; on, it also names each check and the failing one's
 # error class, for orchestrators on a private network. Always in the log either way.
-WEATHER_READYZ_DETAILS = env_bool("WEATHER_READYZ_DETAILS", False)
+WEATHER_READYZ_DETAILS = env_bool("WEATHER_READYZ_DETAILS")
 
 # --- OpenWeather and the cache -----------------------------------------------------
-OPENWEATHER_BASE_URL = env_str("OPENWEATHER_BASE_URL", "https://api.openweathermap.org")
-OPENWEATHER_CONNECT_TIMEOUT = env_number("OPENWEATHER_CONNECT_TIMEOUT", 3.05, minimum=0.1)
-OPENWEATHER_READ_TIMEOUT = env_number("OPENWEATHER_READ_TIMEOUT", 5.0, minimum=0.1)
+OPENWEATHER_BASE_URL = env_str("OPENWEATHER_BASE_URL")
+OPENWEATHER_CONNECT_TIMEOUT = env_number("OPENWEATHER_CONNECT_TIMEOUT", minimum=0.1)
+OPENWEATHER_READ_TIMEOUT = env_number("OPENWEATHER_READ_TIMEOUT", minimum=0.1)
 # The largest answer read (decompressed); a real forecast is about 16 kB.
-OPENWEATHER_MAX_BYTES = int(env_number("OPENWEATHER_MAX_BYTES", 2_000_000, minimum=65536))
+OPENWEATHER_MAX_BYTES = int(env_number("OPENWEATHER_MAX_BYTES", minimum=65536))
 # OpenWeather's models update about every 10 minutes; asking more often buys nothing.
-WEATHER_CACHE_TTL = env_number("WEATHER_CACHE_TTL", 600)
+WEATHER_CACHE_TTL = env_number("WEATHER_CACHE_TTL")
 # Places do not move: a geocoding answer is good for a week.
-WEATHER_GEOCODE_TTL = env_number("WEATHER_GEOCODE_TTL", 7 * 24 * 3600)
+WEATHER_GEOCODE_TTL = env_number("WEATHER_GEOCODE_TTL")
 # A query that matched nothing is remembered briefly so typos don't cost upstream calls.
-WEATHER_NEGATIVE_TTL = env_number("WEATHER_NEGATIVE_TTL", 600)
+WEATHER_NEGATIVE_TTL = env_number("WEATHER_NEGATIVE_TTL")
 # When the upstream or Vault fails, a stored payload up to this old is served, marked stale.
-WEATHER_STALE_MAX = env_number("WEATHER_STALE_MAX", 6 * 3600)
+WEATHER_STALE_MAX = env_number("WEATHER_STALE_MAX")
 # OpenWeather models air pollution hourly: asking more often than every half hour
 # returns the same hour's numbers and spends the budget for nothing.
-WEATHER_AIR_TTL = env_number("WEATHER_AIR_TTL", 1800)
+WEATHER_AIR_TTL = env_number("WEATHER_AIR_TTL")
 # Air is hourly and changes within hours: past three, an old index says more about then
 # than about now, so the section says "unavailable" instead.
-WEATHER_AIR_STALE_MAX = env_number("WEATHER_AIR_STALE_MAX", 3 * 3600)
+WEATHER_AIR_STALE_MAX = env_number("WEATHER_AIR_STALE_MAX")
 # The free tier's limits; every worker shares them through the database.
-WEATHER_BUDGET_PER_MINUTE = int(env_number("WEATHER_BUDGET_PER_MINUTE", 60))
-WEATHER_BUDGET_PER_DAY = int(env_number("WEATHER_BUDGET_PER_DAY", 1000))
+WEATHER_BUDGET_PER_MINUTE = int(env_number("WEATHER_BUDGET_PER_MINUTE"))
+WEATHER_BUDGET_PER_DAY = int(env_number("WEATHER_BUDGET_PER_DAY"))
 # One client's share of those caps (its address, or its IPv6 /64): a tenth of the day.
-WEATHER_CLIENT_BUDGET_PER_MINUTE = int(env_number("WEATHER_CLIENT_BUDGET_PER_MINUTE", 10))
-WEATHER_CLIENT_BUDGET_PER_DAY = int(env_number("WEATHER_CLIENT_BUDGET_PER_DAY", 100))
+WEATHER_CLIENT_BUDGET_PER_MINUTE = int(env_number("WEATHER_CLIENT_BUDGET_PER_MINUTE"))
+WEATHER_CLIENT_BUDGET_PER_DAY = int(env_number("WEATHER_CLIENT_BUDGET_PER_DAY"))
 # The part of the caps that only refreshes of places already looked at may spend, so
 # that spending on new places can never stop known places being kept fresh.
-WEATHER_BUDGET_RESERVED_FOR_REFRESH = env_number("WEATHER_BUDGET_RESERVED_FOR_REFRESH", 0.25)
+WEATHER_BUDGET_RESERVED_FOR_REFRESH = env_number("WEATHER_BUDGET_RESERVED_FOR_REFRESH")
 if WEATHER_BUDGET_RESERVED_FOR_REFRESH > 1:
     raise ImproperlyConfigured("WEATHER_BUDGET_RESERVED_FOR_REFRESH is a share: 0 to 1")
 # Most time one request may spend on the upstream (fetching, or waiting for the one
 # request that fetches), so a slow upstream cannot hold a worker past gunicorn's timeout.
-WEATHER_REQUEST_BUDGET = env_number("WEATHER_REQUEST_BUDGET", 10, minimum=0.5)
+WEATHER_REQUEST_BUDGET = env_number("WEATHER_REQUEST_BUDGET", minimum=0.5)
 # With a stale copy at hand, how long to wait for another request's refresh before
 # serving the copy.
-WEATHER_REFRESH_WAIT = env_number("WEATHER_REFRESH_WAIT", 2)
+WEATHER_REFRESH_WAIT = env_number("WEATHER_REFRESH_WAIT")
 # Each process re-serves a report for this long without asking the database
 # (never past its expiry); an operator's "expire now" shows within this time.
-WEATHER_MEMO_SECONDS = env_number("WEATHER_MEMO_SECONDS", 5)
+WEATHER_MEMO_SECONDS = env_number("WEATHER_MEMO_SECONDS")
 # Cache-hit counters are summed in memory and written at most this often (weather/hit_counts.py).
-WEATHER_HIT_FLUSH_SECONDS = env_number("WEATHER_HIT_FLUSH_SECONDS", 5)
+WEATHER_HIT_FLUSH_SECONDS = env_number("WEATHER_HIT_FLUSH_SECONDS")
 # Set by `make run` when it serves the bundled fake upstream: the page says so.
-WEATHER_DEMO_MODE = env_bool("WEATHER_DEMO_MODE", False)
+WEATHER_DEMO_MODE = env_bool("WEATHER_DEMO_MODE")

@@ -11,7 +11,7 @@ from typing import Any
 
 from proof.k8s.conftest import Rendered
 
-# What the web pods' projected token is for; the Vault role is bound to it (README).
+# What the web pods' projected token is for; the Vault role is bound to it (docs/how-to/vault.md).
 VAULT_AUDIENCE = "vault"
 
 KEY_LIKE = [

@@ -231,7 +231,7 @@ class SigningKey:
 
 
 def make_signing_key(directory: Path, name: str) -> SigningKey:
-    """A key pair made as the README says to make the release key."""
+    """A key pair made as docs/how-to/gitlab.md says to make the release key."""
     passphrase = secrets.token_urlsafe(24)
     (directory / f"{name}.passphrase").write_text(passphrase + "\n")
     run(

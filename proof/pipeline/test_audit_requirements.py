@@ -1,6 +1,6 @@
 """scripts/ci/audit-requirements: pip-audit on the lock files, against a stand-in OSV.
 
-The real advisory sources cannot be reached from these machines (README, "Pipeline"),
+The real advisory sources cannot be reached from these machines (docs/how-to/gitlab.md),
 so an OSV-compatible service on loopback answers instead: it knows one advisory for
 the Django version base.txt pins, or none. The script must fail on the first and pass
 on the second, having looked up every pinned package.

@@ -1,7 +1,7 @@
 """`docker compose up` for real: the Compose v2 CLI against podman's Docker-compatible
 API, compose.yaml as it is, with nothing configured (no .env).
 
-What is real and what stands in (README, "What is verified where"): Compose, the
+What is real and what stands in (docs/explanation/verification.md): Compose, the
 engine API, networks, volumes, secrets, healthchecks, published ports and the app's
 image (built by the pipeline's own script) are real; the base images this machine
 cannot pull (postgres, openbao, nginx) are local stand-ins under the exact names

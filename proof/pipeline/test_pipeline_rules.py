@@ -28,7 +28,8 @@ def test_pipeline_runs_the_expected_jobs_per_ref_and_only_project_commands():
     assert f"rules: merge request: build, {scanned}, unit\n" in text
     assert (
         "rules: default branch: build, container_scanning, deploy:staging, integration, lint,"
-        " pip-audit, release, rollback:staging (manual), secret_detection, semgrep-sast, unit\n"
+        " pages, pip-audit, release, rollback:staging (manual), secret_detection, semgrep-sast,"
+        " unit\n"
     ) in text
     assert f"rules: unprotected default branch: build, {scanned}, unit\n" in text
     # GitLab's scanner templates skip tags; an untested tag builds and tests its own.

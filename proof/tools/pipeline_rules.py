@@ -55,7 +55,8 @@ TEMPLATE_STAND_INS = Path(__file__).resolve().parent / "gitlab-templates"
 PROTECTED = {"CI_COMMIT_REF_PROTECTED": "true"}
 UNPROTECTED = {"CI_COMMIT_REF_PROTECTED": "false"}
 BRANCH = TESTS | SCANNERS
-DEFAULT_BRANCH_DELIVERY = {"release", "deploy:staging", "rollback:staging"}
+# The manual (GitLab Pages) is published from the protected default branch alone.
+DEFAULT_BRANCH_DELIVERY = {"release", "deploy:staging", "rollback:staging", "pages"}
 TAG_DELIVERY = {"release", "deploy:production", "rollback:production", "gitlab-release"}
 # Jobs that only ever run when someone starts them; every other job runs by itself.
 MANUAL = {"deploy:production", "rollback:staging", "rollback:production"}

@@ -11,7 +11,7 @@ from collections import Counter
 from tests.factories import GEOCODER_ANSWERS, air_pollution, conditions, forecast
 from weather.clients.air_schema import AirPollution
 from weather.clients.schema import Conditions, Forecast, GeoPlace
-from weather.errors import PlaceNotFound
+from weather.errors import OpenWeatherError, PlaceNotFound
 from weather.units import Units
 
 
@@ -87,6 +87,26 @@ class FakeClient:
             self.current(lat=lat, lon=lon, units=units, deadline=deadline, refresh=refresh),
             self.forecast(lat=lat, lon=lon, units=units, deadline=deadline, refresh=refresh),
         )
+
+    def current_forecast_and_air(
+        self,
+        *,
+        lat: float,
+        lon: float,
+        units: Units,
+        deadline: float | None = None,
+        refresh: bool = False,
+    ) -> tuple[Conditions, Forecast, AirPollution | OpenWeatherError]:
+        current, forecast = self.current_and_forecast(
+            lat=lat, lon=lon, units=units, deadline=deadline, refresh=refresh
+        )
+        try:
+            air: AirPollution | OpenWeatherError = self.air_pollution(
+                lat=lat, lon=lon, deadline=deadline, refresh=refresh
+            )
+        except OpenWeatherError as exc:
+            air = exc
+        return current, forecast, air
 
     def air_pollution(
         self, *, lat: float, lon: float, deadline: float | None = None, refresh: bool = False

@@ -37,3 +37,25 @@ def test_one_place_in_every_unit_system_costs_one_call_per_endpoint(
         assert client.get("/", {"q": "Paris", "units": units}).status_code == 200
     counts = fake_upstream.call_counts()
     assert (counts["weather"], counts["forecast"], counts["air_pollution"]) == (1, 1, 1)
+
+
+def test_a_cold_search_asks_for_weather_forecast_and_air_at_once(
+    client, live_settings, fake_upstream
+):
+    """Two round trips, not three: geocoding, then the rest together."""
+    fake_upstream.latency = 0.3  # long enough that requests in turn could not overlap
+    body = client.get("/api/weather", {"q": "Paris"}).json()
+    assert body["air_quality"]["aqi"] in range(1, 6)
+    counts = fake_upstream.call_counts()
+    assert (counts["weather"], counts["forecast"], counts["air_pollution"]) == (1, 1, 1)
+    assert fake_upstream.most_in_flight == 3
+
+
+def test_a_failing_air_call_beside_the_weather_spends_no_second_one(
+    client, live_settings, fake_upstream
+):
+    fake_upstream.fail_endpoint("air_pollution", 500)
+    body = client.get("/api/weather", {"q": "Paris"}).json()
+    assert body["source"] == "upstream"
+    assert (body["air_quality"], body["air_quality_reason"]) == (None, "upstream_unavailable")
+    assert fake_upstream.call_counts()["air_pollution"] == 1

@@ -33,7 +33,8 @@ def cluster() -> Iterator[FakeTokenReview]:
 
 @pytest.fixture
 def kubernetes_auth(openbao_server: OpenBaoServer, cluster, vault_token) -> OpenBaoServer:
-    """OpenBao trusting the cluster, with the README's role: the key's policy, one account."""
+    """OpenBao trusting the cluster, with the role of docs/how-to/vault.md: the key's
+    policy, one account."""
     # vault_token has (re)written the key and its read-only policy, `weather-read`.
     openbao_server.enable_kubernetes_auth(
         host=cluster.url, ca_pem=cluster.ca_pem, reviewer_jwt=cluster.reviewer_token

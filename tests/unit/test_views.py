@@ -220,8 +220,15 @@ def test_sealed_vault_is_503_with_a_clear_message(client, stubbed_services):
     assert "credentials cannot be read" in page.content.decode()
 
 
-def test_only_get_and_head_are_allowed_on_the_api(client, stubbed_services):
-    assert client.post(API, {"q": "London"}).status_code == 405
+@pytest.mark.parametrize("path", [API, PLACES_API, "/api/openapi.json"])
+@pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
+def test_only_get_and_head_are_allowed_on_the_api(stubbed_services, path, method):
+    # With CSRF checks on, as a browser or any other client meets them: the API takes no
+    # writes, so the answer is 405 naming what it takes, not a CSRF failure page.
+    strict = Client(enforce_csrf_checks=True)
+    response = getattr(strict, method)(path, {"q": "London"})
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
 
 
 @pytest.mark.parametrize(

@@ -182,6 +182,16 @@ class WeatherApi(Protocol):
         self, *, lat: float, lon: float, deadline: float | None = None, refresh: bool = False
     ) -> AirPollution: ...
 
+    def current_forecast_and_air(
+        self,
+        *,
+        lat: float,
+        lon: float,
+        units: Units,
+        deadline: float | None = None,
+        refresh: bool = False,
+    ) -> tuple[Conditions, Forecast, AirPollution | OpenWeatherError]: ...
+
 
 class OpenWeatherClient:
     """Call OpenWeather with a timeout on every request and typed results."""
@@ -284,44 +294,113 @@ class OpenWeatherClient:
         for the current weather.
         """
         params = {"lat": lat, "lon": lon, "units": units}
+        calls = ((_CURRENT, params), (_FORECAST, params))
+        current, forecast = self._with_key_retry(calls, deadline, refresh)
+        return (
+            _parse(parse_conditions, current, "current weather"),
+            _parse(parse_forecast, forecast, "forecast"),
+        )
+
+    def current_forecast_and_air(
+        self,
+        *,
+        lat: float,
+        lon: float,
+        units: Units,
+        deadline: float | None = None,
+        refresh: bool = False,
+    ) -> tuple[Conditions, Forecast, AirPollution | OpenWeatherError]:
+        """``current_and_forecast``, with the air pollution asked for at the same time, so a
+        cold place costs one round trip for all three.
+
+        The weather comes first: its two units of the budget are spent before the air's.
+        The air's failure (the budget's refusal included) never fails the weather: it is
+        returned in the air's place, not raised.
+        """
+        params = {"lat": lat, "lon": lon, "units": units}
+        calls = ((_CURRENT, params), (_FORECAST, params), (_AIR, {"lat": lat, "lon": lon}))
+        current, forecast, air = self._with_key_retry(calls, deadline, refresh, optional=1)
+        if not isinstance(air, OpenWeatherError):
+            try:
+                air = _parse(parse_air_pollution, air, "air pollution")
+            except OpenWeatherError as exc:
+                air = exc
+        return (
+            _parse(parse_conditions, current, "current weather"),
+            _parse(parse_forecast, forecast, "forecast"),
+            air,
+        )
+
+    def _with_key_retry(
+        self,
+        calls: tuple[tuple[str, Mapping[str, Any]], ...],
+        deadline: float | None,
+        refresh: bool,
+        *,
+        optional: int = 0,
+    ) -> list[Any]:
+        """``_at_once``; on a 401 of a required call, re-read the key once and ask again."""
         try:
-            bodies = self._both_once(params, self.keys.get(), deadline, refresh)
+            return self._at_once(calls, self.keys.get(), deadline, refresh, optional=optional)
         except InvalidApiKey:
             self.keys.invalidate()
-            bodies = self._both_once(params, self.keys.get(), deadline, refresh)
-        return (
-            _parse(parse_conditions, bodies[0], "current weather"),
-            _parse(parse_forecast, bodies[1], "forecast"),
-        )
+            return self._at_once(calls, self.keys.get(), deadline, refresh, optional=optional)
 
-    def _both_once(
-        self, params: Mapping[str, Any], api_key: ApiKey, deadline: float | None, refresh: bool
-    ) -> tuple[Any, Any]:
-        paths = (_CURRENT, _FORECAST)
-        timeouts = [self._spend(path, deadline, refresh) for path in paths]
-        answers: dict[str, Any] = {}
-
-        def receive(path: str, timeout: tuple[float, float]) -> None:
+    def _at_once(
+        self,
+        calls: tuple[tuple[str, Mapping[str, Any]], ...],
+        api_key: ApiKey,
+        deadline: float | None,
+        refresh: bool,
+        *,
+        optional: int,
+    ) -> list[Any]:
+        """Spend for each call in turn (in this thread), then send them all at once; the
+        last ``optional`` calls' errors are their answers, the others' are raised."""
+        required = len(calls) - optional
+        answers: list[Any] = [None] * len(calls)
+        timeouts: list[tuple[float, float] | None] = []
+        for index, (path, _) in enumerate(calls):
             try:
-                answers[path] = self._receive(path, params, api_key, timeout, deadline)
-            except Exception as exc:  # whatever it is, it is raised in the calling thread
-                answers[path] = exc
+                timeouts.append(self._spend(path, deadline, refresh))
+            except OpenWeatherError as exc:
+                if index < required:
+                    raise
+                answers[index] = exc
+                timeouts.append(None)  # refused: not sent
 
-        # The thread runs in a copy of this one's context, so its log line carries the
+        def receive(index: int, timeout: tuple[float, float]) -> None:
+            path, params = calls[index]
+            try:
+                answers[index] = self._receive(path, params, api_key, timeout, deadline)
+            except Exception as exc:  # whatever it is, it is raised in the calling thread
+                answers[index] = exc
+
+        # The threads run in copies of this one's context, so their log lines carry the
         # request's ID.
-        forecast = threading.Thread(
-            target=contextvars.copy_context().run,
-            args=(receive, _FORECAST, timeouts[1]),
-            name="forecast-fetch",
-            daemon=True,
-        )
-        forecast.start()
-        receive(_CURRENT, timeouts[0])
-        forecast.join()
-        for path in paths:
-            if isinstance(answers[path], Exception):
-                raise answers[path]
-        return answers[_CURRENT], answers[_FORECAST]
+        threads = [
+            threading.Thread(
+                target=contextvars.copy_context().run,
+                args=(receive, index, timeout),
+                name=f"{ENDPOINTS.get(calls[index][0], 'upstream')}-fetch",
+                daemon=True,
+            )
+            for index, timeout in enumerate(timeouts)
+            if index > 0 and timeout is not None
+        ]
+        for thread in threads:
+            thread.start()
+        first = timeouts[0]
+        if first is not None:  # always: the first call is required, and a refusal raised
+            receive(0, first)
+        for thread in threads:
+            thread.join()
+        for index, answer in enumerate(answers):
+            if isinstance(answer, Exception) and (
+                index < required or not isinstance(answer, OpenWeatherError)
+            ):
+                raise answer
+        return answers
 
     def _get(
         self, path: str, params: Mapping[str, Any], deadline: float | None, refresh: bool

@@ -10,11 +10,14 @@ import pytest
 import requests
 import requests_mock
 
+from tests.fakes import air_bodies
 from tests.fakes.echoes import echo_forms, reader_sees
 from tests.fakes.keys import FakeKeys
 from tests.unit import payloads
+from weather.clients.air_schema import AirPollution
 from weather.clients.openweather import OpenWeatherClient
 from weather.errors import (
+    BudgetExhausted,
     InvalidApiKey,
     PlaceNotFound,
     UpstreamRateLimited,
@@ -322,3 +325,69 @@ def test_a_number_too_large_for_a_float_is_an_unusable_answer_not_a_crash(client
     transport.register_uri("GET", WEATHER, text=payloads.CURRENT_WITH_HUGE_TEMPERATURE)
     with pytest.raises(UpstreamUnavailable, match="unexpected current weather"):
         client.current(lat=1, lon=2, units=Units.METRIC)
+
+
+class SpendsUpTo:
+    """A budget that allows ``allowed`` calls, then refuses as a spent budget does."""
+
+    def __init__(self, allowed: int) -> None:
+        self.allowed = allowed
+
+    def spend(self, *, refresh: bool = False) -> None:
+        if self.allowed == 0:
+            raise BudgetExhausted("spent", retry_after=60)
+        self.allowed -= 1
+
+
+AIR = f"{BASE}/data/2.5/air_pollution"
+AIR_BODY = air_bodies.air_pollution(51.51, -0.13, 1764150000)
+
+
+def test_weather_forecast_and_air_come_together(client, transport):
+    transport.register_uri("GET", WEATHER, json=CURRENT_BODY)
+    transport.register_uri("GET", FORECAST, json=FORECAST_BODY)
+    transport.register_uri("GET", AIR, json=AIR_BODY)
+    current, forecast, air = client.current_forecast_and_air(lat=51.5, lon=-0.1, units=Units.METRIC)
+    assert current.temp == 4.17
+    assert len(forecast.steps) == 2
+    assert isinstance(air, AirPollution)
+    (air_call,) = [r for r in transport.request_history if r.path == "/data/2.5/air_pollution"]
+    assert "units" not in air_call.qs  # the same in every unit system
+
+
+@pytest.mark.parametrize(
+    ("air_answer", "error"),
+    [({"status_code": 500, "json": {"cod": 500}}, UpstreamUnavailable),
+     ({"json": {"list": [{"main": {"aqi": 9}}]}}, UpstreamUnavailable),
+     ({"status_code": 429, "json": {"cod": 429}}, UpstreamRateLimited)],
+)  # fmt: skip
+def test_a_failing_air_call_is_answered_not_raised(client, transport, air_answer, error):
+    transport.register_uri("GET", WEATHER, json=CURRENT_BODY)
+    transport.register_uri("GET", FORECAST, json=FORECAST_BODY)
+    transport.register_uri("GET", AIR, **air_answer)
+    current, _, air = client.current_forecast_and_air(lat=51.5, lon=-0.1, units=Units.METRIC)
+    assert current.temp == 4.17
+    assert isinstance(air, error)
+
+
+def test_the_weather_is_paid_for_before_the_air(transport):
+    session = requests.Session()
+    session.mount("http://", transport)
+    client = OpenWeatherClient(
+        base_url=BASE, keys=FakeKeys(KEY), session=session, budget=SpendsUpTo(2)
+    )
+    transport.register_uri("GET", WEATHER, json=CURRENT_BODY)
+    transport.register_uri("GET", FORECAST, json=FORECAST_BODY)
+    transport.register_uri("GET", AIR, json=AIR_BODY)
+    current, _, air = client.current_forecast_and_air(lat=51.5, lon=-0.1, units=Units.METRIC)
+    assert current.temp == 4.17
+    assert isinstance(air, BudgetExhausted)
+    assert "/data/2.5/air_pollution" not in {request.path for request in transport.request_history}
+
+
+def test_a_failing_weather_call_still_fails_the_three(client, transport):
+    transport.register_uri("GET", WEATHER, status_code=500, json={"cod": 500})
+    transport.register_uri("GET", FORECAST, json=FORECAST_BODY)
+    transport.register_uri("GET", AIR, json=AIR_BODY)
+    with pytest.raises(UpstreamUnavailable):
+        client.current_forecast_and_air(lat=51.5, lon=-0.1, units=Units.METRIC)
