@@ -162,6 +162,12 @@ def refresh(*, lookup: WeatherLookup, client: WeatherApi) -> WeatherReport:
     return report
 
 
+def count_hit(report: WeatherReport) -> None:
+    """Count one view of ``report`` served from the cache on its stored lookup."""
+    if report.lookup_id is not None:
+        hit_counts.record(WeatherLookup, report.lookup_id)
+
+
 class _Memo:
     """Reports this process served lately, each kept at most WEATHER_MEMO_SECONDS and never
     past its ``expires_at``; a hit is counted as one on the stored lookup."""
@@ -176,8 +182,7 @@ class _Memo:
         report = self._reports.get(key)
         if report is None or report.expires_at <= timezone.now():
             return None
-        if report.lookup_id is not None:
-            hit_counts.record(WeatherLookup, report.lookup_id)
+        count_hit(report)
         return report
 
     def put(self, key: tuple[object, ...], report: WeatherReport) -> None:

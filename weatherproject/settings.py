@@ -109,6 +109,9 @@ MIDDLEWARE = [
     "weather.middleware.MetricsEndpointMiddleware",
     # Then: X-Forwarded-Proto is believed only from WEATHER_TRUSTED_PROXIES.
     "weather.middleware.TrustedProxyMiddleware",
+    # A fresh public answer the chain below made once is served again from here, with
+    # the headers it added; its view's counts still happen (weather/response_cache.py).
+    "weather.middleware.ResponseCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Directly after SecurityMiddleware, as whitenoise documents, so static files
     # skip the rest of the stack but still get the security headers.
