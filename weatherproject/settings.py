@@ -117,7 +117,7 @@ MIDDLEWARE = [
     # skip the rest of the stack but still get the security headers.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Ahead of everything that can answer a page early (static files need no policy).
-    "csp.middleware.CSPMiddleware",
+    "weather.content_policy.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
