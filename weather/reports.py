@@ -162,10 +162,10 @@ def refresh(*, lookup: WeatherLookup, client: WeatherApi) -> WeatherReport:
     return report
 
 
-def count_hit(report: WeatherReport) -> None:
-    """Count one view of ``report`` served from the cache on its stored lookup."""
-    if report.lookup_id is not None:
-        hit_counts.record(WeatherLookup, report.lookup_id)
+def count_hit(*, lookup_id: int | None) -> None:
+    """Count one view of a report served from the cache on its stored lookup."""
+    if lookup_id is not None:
+        hit_counts.record(WeatherLookup, lookup_id)
 
 
 class _Memo:
@@ -182,7 +182,7 @@ class _Memo:
         report = self._reports.get(key)
         if report is None or report.expires_at <= timezone.now():
             return None
-        count_hit(report)
+        count_hit(lookup_id=report.lookup_id)
         return report
 
     def put(self, key: tuple[object, ...], report: WeatherReport) -> None:

@@ -99,14 +99,14 @@ def _lookup(request: HttpRequest, query: WeatherQuery) -> WeatherReport:
         report = weather_at(lat=query.lat, lon=query.lon, units=query.units, client=client)
     else:
         report = weather_for_query(query=query.q, units=query.units, client=client)
-    _count_view(report, client=who)
+    _count_view(place_id=report.place.pk, source=report.source, client=who)
     return report
 
 
-def _count_view(report: WeatherReport, *, client: str) -> None:
+def _count_view(*, place_id: int, source: str, client: str) -> None:
     """What every view of a report counts: the visit, and where the report came from."""
-    popularity.record(place_id=report.place.pk, client=client)
-    metrics.report_served(source=report.source)
+    popularity.record(place_id=place_id, client=client)
+    metrics.report_served(source=source)
 
 
 def _replayable(response: HttpResponse, report: WeatherReport) -> None:
@@ -115,9 +115,12 @@ def _replayable(response: HttpResponse, report: WeatherReport) -> None:
     if report.source != "cache" or report.is_stale:
         return  # the next view of it is a cache hit, with other words on the page
 
+    # Only what counting needs: a kept answer must not keep the whole report alive.
+    place_id, lookup_id = report.place.pk, report.lookup_id
+
     def count(request: HttpRequest) -> None:
-        count_hit(report)
-        _count_view(report, client=client_key(request))
+        count_hit(lookup_id=lookup_id)
+        _count_view(place_id=place_id, source="cache", client=client_key(request))
 
     response_cache.keep_for_replay(response, expires_at=report.expires_at, count=count)
 
