@@ -39,6 +39,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import footprint  # noqa: E402
 from tests.fakes.openweather import FakeOpenWeather  # noqa: E402
 from tests.support.appserver import (  # noqa: E402
     AppServer,
@@ -58,6 +59,11 @@ VAULT_READ_LINE = "read the OpenWeather API key from Vault"
 GUNICORN_CONFIG = ("--config=python:weatherproject.gunicorn_config", "--access-logfile=-")
 # The cached paths whose cost with metrics on is compared with off (issue: a few percent).
 METRICS_PATHS = (("API, cached hit", "/api/weather?q=London"), ("page, cached hit", "/?q=London"))
+# Places of the fake upstream nobody has asked for by name before the cold searches.
+COLD_SEARCH_NAMES = [
+    "Cape Town", "Kraków", "Mumbai", "New York", "Paris", "Reykjavík", "Springfield",
+    "Sydney", "São Paulo", "Tokyo", "Zürich",
+]  # fmt: skip
 
 
 @dataclass
@@ -230,6 +236,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--cold-requests", type=int, default=2000)
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 4])
+    parser.add_argument("--memory-places", type=int, default=2000, help="0: no memory row")
+    parser.add_argument("--memory-views", type=int, default=10000)
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -242,6 +250,8 @@ def main() -> int:
     colds: dict[int, dict[str, Any]] = {}
     naive: dict[int, tuple[WrkResult, float]] = {}
     metrics_cost: list[tuple[int, str, WrkResult, WrkResult]] = []
+    memory: dict[int, dict[str, Any]] = {}
+    searches: dict[int, dict[str, float]] = {}
 
     with (
         FakeOpenWeather(api_key=API_KEY, latency=UPSTREAM_LATENCY) as fake,
@@ -281,6 +291,8 @@ def main() -> int:
                 ):
                     print(f"== {workers} workers: cold run", flush=True)
                     colds[workers] = cold_run(server, fake, clients=50, total=args.cold_requests)
+                    print(f"== {workers} workers: cold searches", flush=True)
+                    searches[workers] = footprint.cold_searches(server, COLD_SEARCH_NAMES)
                     api_etag = server.get("/api/weather", q="London").headers["ETag"]
                     page_etag = server.get("/", q="London").headers["ETag"]
                     server.get("/", q="London", units="imperial")  # the cookie row's lookup
@@ -324,6 +336,12 @@ def main() -> int:
                         metrics_cost.append(
                             (workers, label, *on_and_off(server, unmetered, path, args))
                         )
+                    if args.memory_places:
+                        print(f"== {workers} workers: memory after many places", flush=True)
+                        places = footprint.seed_places(database_url, args.memory_places)
+                        memory[workers] = footprint.views_then_rss(
+                            server, places, views=args.memory_views
+                        )
 
             naive_env = base_env(NAIVE_UPSTREAM=fake.base_url, NAIVE_KEY=API_KEY)
             with AppServer(
@@ -338,6 +356,7 @@ def main() -> int:
     print("== counting cost, in one process", flush=True)
     counting = counting_cost(workdir)
     report = render(args, rows, colds, naive, metrics_cost, counting)
+    report += "\n".join(footprint.render(memory, searches, UPSTREAM_LATENCY)) + "\n"
     print(report)
     args.output.write_text(report)
     shutil.rmtree(workdir, ignore_errors=True)

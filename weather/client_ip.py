@@ -36,11 +36,14 @@ trusted_proxies: Lazy[tuple[Network, ...]] = Lazy(
 
 
 def is_trusted_proxy(address: str) -> bool:
+    networks = trusted_proxies()
+    if not networks:
+        return False  # no address to parse: asked up to three times per request
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:
         return False
-    return any(ip in network for network in trusted_proxies())
+    return any(ip in network for network in networks)
 
 
 def client_address(request: HttpRequest) -> str:

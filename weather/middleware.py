@@ -1,5 +1,6 @@
 """The app's middleware: each request's ID and its metrics, ``/metrics`` itself,
-forwarding headers only from trusted proxies, and a database outage as a clear 503
+forwarding headers only from trusted proxies, whole answers kept per worker, and a
+database outage as a clear 503
 instead of a traceback or a bare 500."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.template.loader import render_to_string
 from django.utils.translation import gettext
 
-from weather import metrics, request_id
+from weather import metrics, request_id, response_cache
 from weather.client_ip import is_trusted_proxy
 from weather.exposition import metrics_response
 
@@ -100,6 +101,23 @@ class TrustedProxyMiddleware:
         if not is_trusted_proxy(request.META.get("REMOTE_ADDR", "")):
             request.META.pop("HTTP_X_FORWARDED_PROTO", None)
         return self.get_response(request)
+
+
+class ResponseCacheMiddleware:
+    """Serve a kept answer (weather/response_cache.py) instead of the rest of the chain,
+    and keep what the chain answers when its view allows. After the request's ID, its
+    metrics and the trusted-proxy check, which every answer needs; ahead of the rest,
+    whose work is already in a kept answer's headers."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if (kept := response_cache.served(request)) is not None:
+            return kept
+        response = self.get_response(request)
+        response_cache.keep(request, response)
+        return response
 
 
 class DatabaseUnavailableMiddleware:

@@ -21,6 +21,10 @@ from weather.units import Clock, Display, Units, WindUnit, default_wind
 UNITS_COOKIE = "weather_units"
 WIND_COOKIE = "weather_wind"
 CLOCK_COOKIE = "weather_clock"
+# Every cookie a page's body depends on: whole answers are kept per worker by their
+# values (weather/response_cache.py), so a preference cookie missing here would let one
+# visitor's page be served to another. No other cookie changes a public page.
+PREFERENCE_COOKIES = (UNITS_COOKIE, WIND_COOKIE, CLOCK_COOKIE)
 _A_YEAR = 365 * 24 * 3600
 
 
@@ -28,6 +32,12 @@ def preferred_units(request: HttpRequest) -> Units:
     """The units this visitor last chose, metric until they choose."""
     remembered = request.COOKIES.get(UNITS_COOKIE, "")
     return Units(remembered) if remembered in Units.values else Units.METRIC
+
+
+def cookie_state(request: HttpRequest) -> tuple[str, ...]:
+    """The values of every preference cookie the request sends ("" for each it does not)."""
+    cookies = request.COOKIES
+    return tuple(cookies.get(name, "") for name in PREFERENCE_COOKIES)
 
 
 def remember_units(request: HttpRequest, response: HttpResponseBase, units: str) -> bool:

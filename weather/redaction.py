@@ -176,7 +176,8 @@ def mask(text: str) -> str:
         else:  # printable ASCII: its skeleton is itself, lower-cased, position for position
             found = _found(text.lower(), forms)
         text = _replaced(text, found)
-    return _APPID.sub(r"\1" + MASK, text)
+    # Most text masked (every field of every log line) has no "=", which _APPID needs.
+    return _APPID.sub(r"\1" + MASK, text) if "=" in text else text
 
 
 def _replaced(text: str, spans: list[tuple[int, int]]) -> str:

@@ -201,6 +201,12 @@ def _air(report: WeatherReport, client: WeatherApi, deadline: float) -> AirQuali
     )
 
 
+def count_hit(*, lookup_id: int | None) -> None:
+    """Count one view of a report served from the cache on its stored lookup."""
+    if lookup_id is not None:
+        hit_counts.record(WeatherLookup, lookup_id)
+
+
 class _Memo:
     """Reports this process served lately, each kept at most WEATHER_MEMO_SECONDS and never
     past its ``expires_at``; a hit is counted as one on the stored lookup."""
@@ -215,8 +221,7 @@ class _Memo:
         report = self._reports.get(key)
         if report is None or report.expires_at <= timezone.now():
             return None
-        if report.lookup_id is not None:
-            hit_counts.record(WeatherLookup, report.lookup_id)
+        count_hit(lookup_id=report.lookup_id)
         return report
 
     def put(self, key: tuple[object, ...], report: WeatherReport) -> None:

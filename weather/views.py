@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from weather import metrics, popularity, preferences
+from weather import metrics, popularity, preferences, response_cache
 from weather.client_ip import client_key
 from weather.clients.factory import client_for
 from weather.errors import (
@@ -43,7 +43,7 @@ from weather.freshness import cache_like_report, not_modified, not_modified_or, 
 from weather.models import Place
 from weather.openapi import api_document
 from weather.places import MAX_QUERY_LENGTH, popular_places, suggest_places
-from weather.reports import WeatherReport, weather_at, weather_for_query
+from weather.reports import WeatherReport, count_hit, weather_at, weather_for_query
 from weather.serializers import DOCUMENT_VERSION, UNIT_LABELS, encoded_report, place_document
 from weather.units import Clock, Display, Units, WindUnit
 from weather.vault.errors import VaultError
@@ -140,9 +140,33 @@ def _lookup(request: HttpRequest, query: WeatherQuery) -> WeatherReport:
         report = weather_at(lat=query.lat, lon=query.lon, units=query.units, client=client)
     else:
         report = weather_for_query(query=query.q, units=query.units, client=client)
-    popularity.record(place_id=report.place.pk, client=who)
-    metrics.report_served(source=report.source)
+    _count_view(place_id=report.place.pk, source=report.source, client=who)
     return report
+
+
+def _count_view(*, place_id: int, source: str, client: str) -> None:
+    """What every view of a report counts: the visit, and where the report came from."""
+    popularity.record(place_id=place_id, client=client)
+    metrics.report_served(source=source)
+
+
+def _replayable(response: HttpResponse, report: WeatherReport) -> None:
+    """Let the worker serve ``response`` again as it is (weather/response_cache.py) while
+    it stays true, counting each view as a cached view through this one is counted."""
+    if report.source != "cache" or report.is_stale:
+        return  # the next view of it is a cache hit, with other words on the page
+
+    # Only what counting needs: a kept answer must not keep the whole report alive.
+    place_id, lookup_id = report.place.pk, report.lookup_id
+
+    def count(request: HttpRequest) -> None:
+        count_hit(lookup_id=lookup_id)
+        _count_view(place_id=place_id, source="cache", client=client_key(request))
+
+    # Not past the air quality's own expiry either: the page shows it.
+    air_expires = report.air.expires_at if report.air is not None else None
+    expires_at = min(report.expires_at, air_expires or report.expires_at)
+    response_cache.keep_for_replay(response, expires_at=expires_at, count=count)
 
 
 def _page(
@@ -235,6 +259,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     cache_like_report(response, report, shared=True)
     if not all(request.GET.get(name) for name in DISPLAY_PARAMS):
         patch_vary_headers(response, ["Cookie"])
+    _replayable(response, report)
     return response
 
 
@@ -322,7 +347,9 @@ def api_weather(request: HttpRequest) -> HttpResponse:
     etag = report_etag(report, DOCUMENT_VERSION, *wind, *([language] if language else []))
     if language:
         response["Content-Language"] = language
-    return not_modified_or(request, response, etag=etag)
+    answer = not_modified_or(request, response, etag=etag)
+    _replayable(answer, report)
+    return answer
 
 
 @csrf_exempt  # GET and HEAD only: any other method is refused with 405, not 403

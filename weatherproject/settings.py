@@ -134,12 +134,15 @@ MIDDLEWARE = [
     "weather.middleware.MetricsEndpointMiddleware",
     # Then: X-Forwarded-Proto is believed only from WEATHER_TRUSTED_PROXIES.
     "weather.middleware.TrustedProxyMiddleware",
+    # A fresh public answer the chain below made once is served again from here, with
+    # the headers it added; its view's counts still happen (weather/response_cache.py).
+    "weather.middleware.ResponseCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Directly after SecurityMiddleware, as whitenoise documents, so static files
     # skip the rest of the stack but still get the security headers.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Ahead of everything that can answer a page early (static files need no policy).
-    "csp.middleware.CSPMiddleware",
+    "weather.content_policy.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language of the address (/de/...), where Django's LocaleMiddleware would go;
     # not that one, which reads cookies and Accept-Language (weather/languages.py).

@@ -324,3 +324,21 @@ def test_english_pages_keep_the_geocoder_s_own_name(client, stubbed_services):
     html = client.get("/", {"q": "London", "units": "imperial"}).content.decode()
     assert '<h1 id="place-name">London' in html
     assert "Londinium" not in html
+
+
+def test_an_answer_kept_by_the_worker_is_served_only_at_its_own_language_s_address(
+    client, stubbed_services, settings
+):
+    from weather import response_cache
+
+    settings.WEATHER_MEMO_SECONDS = 60
+    client.get("/", {"q": "London"})  # fetched
+    client.get("/", {"q": "London"})  # from the stored lookup: kept
+    before = response_cache.served_count()
+    english = client.get("/", {"q": "London"})
+    assert response_cache.served_count() == before + 1  # the kept English answer
+    assert english["Content-Language"] == "en"
+    german = client.get("/de/", {"q": "London"})
+    assert response_cache.served_count() == before + 1  # not the English one
+    assert german["Content-Language"] == "de"
+    assert "Überwiegend bewölkt" in german.content.decode()
