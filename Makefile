@@ -14,7 +14,7 @@ DEPLOY_CHECK_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=check-deploy-only-$$(head -
 
 # Every target that names a command rather than a file, in one place.
 .PHONY: help install run test unit integration e2e lighthouse lint format lock lock-pipeline \
-	migrate superuser clean bench bench-slow-clients lint-containers pipeline-check k8s-check lock-k8s proxy-check \
+	messages migrate superuser clean bench bench-slow-clients lint-containers pipeline-check k8s-check lock-k8s proxy-check \
 	observability-check contract-check docs
 
 help: ## List the targets
@@ -129,6 +129,18 @@ lock-pipeline: $(INSTALLED) ## Re-pin requirements/pipeline.txt from requirement
 
 lock-k8s: $(INSTALLED) ## Re-pin proof/requirements/k8s.txt from its .in
 	$(MAKE) --no-print-directory LOCKING=1 proof/requirements/k8s.txt
+
+# The translation catalogs: every string wrapped for translation in weather/ into
+# weather/locale/<lang>/LC_MESSAGES/django.po (file names, no line numbers, so moving
+# code does not churn them), then compiled to the .mo files that are committed, so the
+# image and a fresh clone need no gettext at run time. GNU gettext does both.
+MESSAGE_LANGUAGES := de fr es pt ja ar
+
+messages: $(INSTALLED) ## Extract the strings to translate (.po) and compile the catalogs (.mo)
+	command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext; }
+	cd weather && DJANGO_DEBUG=1 ../$(BIN)/python ../manage.py makemessages --no-wrap --no-obsolete --add-location file \
+		--ignore 'migrations/*' $(addprefix -l ,$(MESSAGE_LANGUAGES))
+	cd weather && DJANGO_DEBUG=1 ../$(BIN)/python ../manage.py compilemessages $(addprefix -l ,$(MESSAGE_LANGUAGES))
 
 migrate: $(INSTALLED) ## Apply migrations to the configured database
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate

@@ -10,11 +10,12 @@ if [ -x "$CHROMIUM" ]; then
     exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-    echo "Chromium is missing and installing it needs root: apt-get install chromium fonts-dejavu-core" >&2
+    echo "Chromium is missing and installing it needs root: apt-get install chromium fonts-dejavu-core fonts-ipafont-gothic" >&2
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-# A font too: headless Chromium draws boxes for text without one.
-apt-get install -y --no-install-recommends chromium fonts-dejavu-core
+# Fonts too: headless Chromium draws boxes for text without one (DejaVu covers Latin and
+# Arabic, IPA Gothic the Japanese pages).
+apt-get install -y --no-install-recommends chromium fonts-dejavu-core fonts-ipafont-gothic
 "$CHROMIUM" --version

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 from django.utils.dateformat import format as format_date
+from django.utils.translation import pgettext
 
 from weather.clients.schema import Conditions, Forecast
 
@@ -51,6 +52,7 @@ class Row:
 
     at: datetime
     temp: float
+    condition_id: int
     description: str
     icon: str
     pop: float | None  # None when the upstream did not give the chance
@@ -150,6 +152,7 @@ def forecast_chart(*, forecast: Forecast, current: Conditions) -> ForecastChart 
         Row(
             at=datetime.fromtimestamp(step.at, tz=zone),
             temp=step.temp,
+            condition_id=step.condition_id,
             description=step.description,
             icon=step.icon,
             pop=step.pop,
@@ -204,7 +207,7 @@ def _number(value: float) -> str:
 
 
 def _day(local: datetime) -> str:
-    return format_date(local, "D j")
+    return format_date(local, pgettext("date format: weekday and day of the month", "D j"))
 
 
 def _local_midnights(start: int, end: int, offset: int) -> list[int]:

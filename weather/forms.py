@@ -7,18 +7,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from weather.caching import BoundedCache
 from weather.places import MAX_QUERY_LENGTH
 from weather.units import Clock, Units, WindUnit
 
 
-class WeatherQueryForm(forms.Form):
+class ApiForm(forms.Form):
+    """A form whose errors the JSON API reports in one sentence."""
+
+    def error_summary(self) -> str:
+        """One sentence naming each invalid field, for JSON error bodies."""
+        parts = []
+        for field, errors in self.errors.items():
+            text = " ".join(str(e) for e in errors)
+            parts.append(text if field == "__all__" else f"{field}: {text}")
+        return " ".join(parts)
+
+
+class WeatherQueryForm(ApiForm):
     """A place name (``q``) or a point (``lat`` and ``lon``), plus units, and optionally
     the wind unit and the clock (the visitor's remembered ones when not given)."""
 
     # The page renders its own <input> for q (combobox attributes, hints, errors).
-    q = forms.CharField(label="Place", required=False, max_length=MAX_QUERY_LENGTH)
+    q = forms.CharField(label=_("Place"), required=False, max_length=MAX_QUERY_LENGTH)
     units = forms.ChoiceField(choices=Units.choices, required=False, initial=Units.METRIC)
     lat = forms.FloatField(min_value=-90, max_value=90, required=False, widget=forms.HiddenInput)
     lon = forms.FloatField(min_value=-180, max_value=180, required=False, widget=forms.HiddenInput)
@@ -28,7 +42,7 @@ class WeatherQueryForm(forms.Form):
     def clean_q(self) -> str:
         q: str = self.cleaned_data["q"]
         if q and not any(ch.isalnum() for ch in q):
-            raise forms.ValidationError("Type a place name with letters or digits.")
+            raise forms.ValidationError(_("Type a place name with letters or digits."))
         return q
 
     def clean_units(self) -> Units:
@@ -47,22 +61,14 @@ class WeatherQueryForm(forms.Form):
             return data
         has_lat, has_lon = data.get("lat") is not None, data.get("lon") is not None
         if has_lat != has_lon:
-            raise forms.ValidationError("Give both lat and lon, or neither.")
+            raise forms.ValidationError(_("Give both lat and lon, or neither."))
         if not data.get("q") and not has_lat:
-            raise forms.ValidationError("Type a place name.", code="required")
+            raise forms.ValidationError(_("Type a place name."), code="required")
         return data
 
     @property
     def is_point(self) -> bool:
         return self.cleaned_data.get("lat") is not None
-
-    def error_summary(self) -> str:
-        """One sentence naming each invalid field, for JSON error bodies."""
-        parts = []
-        for field, errors in self.errors.items():
-            text = " ".join(str(e) for e in errors)
-            parts.append(text if field == "__all__" else f"{field}: {text}")
-        return " ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,12 @@ def weather_query(data: Mapping[str, str]) -> WeatherQuery | WeatherQueryForm:
     query = WeatherQuery(**{name: form.cleaned_data[name] for name in _QUERY_FIELDS})
     _valid_queries.put(key, query)
     return query
+
+
+class LanguageForm(ApiForm):
+    """The API's optional ``lang``: one of the site's languages, for localised words."""
+
+    lang = forms.ChoiceField(choices=settings.LANGUAGES, required=False)
 
 
 class PlaceSuggestionForm(forms.Form):

@@ -4,7 +4,8 @@ The current conditions, the days, the chart and its table are most of a result p
 and depend on the report alone: rendering them per view cost about 20 ms of a 26 ms
 cached page view (bench/RESULTS.md). What changes per view (the "updated … ago" line,
 the stale banner, the search form) stays in dashboard.html. The parts also depend on
-the visitor's wind unit and clock (``Display``), so those are part of their key.
+the visitor's wind unit and clock (``Display``) and the page's language, so those are
+part of their key: German and English never share one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from weather.air_display import air_part
 from weather.caching import BoundedCache
@@ -48,9 +50,11 @@ _parts: BoundedCache[ReportParts] = BoundedCache(
 
 
 def report_parts(report: WeatherReport, *, display: Display) -> ReportParts:
-    """The report's parts of the page, rendered once per report version and display (wind
-    unit and clock) in this process."""
-    return _parts.get_or_make((report.version, display), lambda: _render(report, display))
+    """The report's parts of the page in the active language, rendered once per report
+    version, display (wind unit and clock) and language in this process."""
+    return _parts.get_or_make(
+        (report.version, display, get_language()), lambda: _render(report, display)
+    )
 
 
 # Whole result pages, by ETag and source: while a report is fresh its page is the same
@@ -68,8 +72,8 @@ def rendered_page(key: tuple[str, str], render: Callable[[], bytes]) -> bytes:
 
 def page_etag(request: HttpRequest, report: WeatherReport, units: str, *, display: Display) -> str:
     """The ETag of a result page, known before it is rendered: everything its body is
-    made of (the report, the address as typed, the units, the wind unit and clock, this
-    release's templates and static files, the demo banner)."""
+    made of (the report, the address as typed, its language, the units, the wind unit and
+    clock, this release's templates, catalogs and static files, the demo banner)."""
     static_version = getattr(staticfiles_storage, "manifest_hash", "")
     return report_etag(
         report,
@@ -77,6 +81,7 @@ def page_etag(request: HttpRequest, report: WeatherReport, units: str, *, displa
         _TEMPLATES_VERSION,
         static_version,
         request.get_full_path(),
+        get_language(),
         units,
         display.wind,
         display.clock,
@@ -85,14 +90,16 @@ def page_etag(request: HttpRequest, report: WeatherReport, units: str, *, displa
 
 
 def _templates_version() -> str:
-    """A digest of the app's templates: a release that changes them changes every ETag."""
+    """A digest of the app's templates and compiled catalogs: a release that changes them
+    (a new translation too) changes every ETag."""
     digest = hashlib.blake2b(digest_size=8)
-    for path in sorted(_TEMPLATES.rglob("*.html")):
+    for path in [*sorted(_TEMPLATES.rglob("*.html")), *sorted(_CATALOGS.rglob("*.mo"))]:
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
+_CATALOGS = Path(__file__).resolve().parent / "locale"
 _TEMPLATES_VERSION = _templates_version()
 
 

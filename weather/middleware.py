@@ -14,6 +14,7 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 
 from weather import metrics, request_id, response_cache
 from weather.client_ip import is_trusted_proxy
@@ -133,13 +134,15 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
         logger.error("database unavailable: %s: %s", type(exception).__name__, exception)
-        message = "The dashboard's database is not answering. Please try again shortly."
+        message = gettext("The dashboard's database is not answering. Please try again shortly.")
         if request.path.startswith("/api/"):
             response: HttpResponse = JsonResponse(
                 {"error": {"code": DATABASE_UNAVAILABLE, "message": message}}, status=503
             )
         else:
-            html = render_to_string("weather/unavailable.html", {"message": message})
+            html = render_to_string(
+                "weather/unavailable.html", {"message": message}, request=request
+            )
             response = HttpResponse(html, status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

@@ -41,6 +41,16 @@ class Place(models.Model):
         """Name, state and country, as people write them: "London, England, GB"."""
         return ", ".join(part for part in (self.name, self.state, self.country) if part)
 
+    def name_in(self, language: str) -> str:
+        """The name in ``language`` when the geocoder gave one ("München"), else ``name``."""
+        local = self.local_names.get(language) if isinstance(self.local_names, dict) else None
+        return local if isinstance(local, str) and local else self.name
+
+    def label_in(self, language: str) -> str:
+        """``label`` with the name in ``language``: "München, Bavaria, DE"."""
+        parts = (self.name_in(language), self.state, self.country)
+        return ", ".join(part for part in parts if part)
+
 
 _Row = TypeVar("_Row", bound=models.Model)
 

@@ -93,7 +93,7 @@ def shown_display(request: HttpRequest, *, units: str) -> Display:
 
 
 def _remember(request: HttpRequest, response: HttpResponseBase, *, cookie: str, value: str) -> bool:
-    if not _from_this_site(request):
+    if not from_this_site(request):
         return False
     response.set_cookie(
         cookie,
@@ -106,7 +106,7 @@ def _remember(request: HttpRequest, response: HttpResponseBase, *, cookie: str, 
     return True
 
 
-def _from_this_site(request: HttpRequest) -> bool:
+def from_this_site(request: HttpRequest) -> bool:
     """Whether the visitor came from one of this site's own pages."""
     # Browsers set Sec-Fetch-Site themselves, and no page can forge it; older ones send
     # at least the origin as the Referer on same-origin navigations.

@@ -2,7 +2,9 @@
 
 A fresh report's body is encoded once per process and reused: a memoised report is
 asked for again and again within ``WEATHER_MEMO_SECONDS``, and encoding is most of a
-cached hit's cost.
+cached hit's cost. Asked for a language (the API's ``lang``), a document also carries
+each description and the place's name in it, beside the English ones; without one it
+is exactly what it always was.
 
 A report's air quality is ``"air_quality": {"aqi": 1-5, "components": {"pm2_5": ...,
 "pm10": ..., "o3": ..., "no2": ..., and "co", "so2", "no", "nh3" when OpenWeather sent
@@ -18,13 +20,15 @@ import json
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import translation
 
 from weather.air import AirQuality
 from weather.caching import BoundedCache
+from weather.conditions import Reading, describe_reading
 from weather.conversions import wind_from
 from weather.models import Place
 from weather.reports import WeatherReport
-from weather.summaries import daily_summaries
+from weather.summaries import DailySummary, daily_summaries
 from weather.units import Units, WindUnit
 
 # Part of the API's ETags: change it with the document's shape, so that clients holding
@@ -46,9 +50,9 @@ WIND_LABELS = {
 }
 
 
-def place_document(place: Place) -> dict[str, Any]:
-    """A place as the API shows it."""
-    return {
+def place_document(place: Place, *, language: str | None = None) -> dict[str, Any]:
+    """A place as the API shows it; with ``language``, its name in that language too."""
+    document: dict[str, Any] = {
         "name": place.name,
         "state": place.state,
         "country": place.country,
@@ -56,30 +60,52 @@ def place_document(place: Place) -> dict[str, Any]:
         "lon": float(place.lon),
         "label": place.label,
     }
+    if language is not None:
+        document["name_localised"] = place.name_in(language)
+    return document
 
 
-def report_document(report: WeatherReport, *, wind: WindUnit | None = None) -> dict[str, Any]:
-    """A report as the API shows it, its wind speeds in ``wind`` when given (in the
-    units' own otherwise); a stale one also says how old it is and why."""
+def _reading(reading: Reading, *, localised: bool) -> dict[str, Any]:
     # vars(), not dataclasses.asdict(): these dataclasses are flat, and asdict's deep
-    # copies cost more than the rest of a cached response.
+    # copies cost more than the rest of a cached response. A copy: vars() is the frozen
+    # reading's own dictionary.
+    document = dict(vars(reading))
+    if localised:
+        document["description_localised"] = describe_reading(reading)
+    return document
+
+
+def _day(day: DailySummary, *, localised: bool) -> dict[str, Any]:
+    document = _reading(day, localised=localised)
+    del document["condition_id"]  # the page's, to translate; not part of the document
+    return document
+
+
+def report_document(
+    report: WeatherReport, *, wind: WindUnit | None = None, language: str | None = None
+) -> dict[str, Any]:
+    """A report as the API shows it, its wind speeds in ``wind`` when given (in the
+    units' own otherwise); a stale one also says how old it is and why. With
+    ``language``, descriptions and the place's name in that language beside the English."""
+    localised = language is not None
     labels = UNIT_LABELS[report.units]
-    current, steps = vars(report.current), [vars(step) for step in report.forecast.steps]
+    current = _reading(report.current, localised=localised)
+    steps = [_reading(step, localised=localised) for step in report.forecast.steps]
     if wind is not None:
         labels = {**labels, "speed": WIND_LABELS[wind]}
         current = _with_wind(current, units=report.units, wind=wind)
         steps = [_with_wind(step, units=report.units, wind=wind) for step in steps]
     document: dict[str, Any] = {
-        "place": place_document(report.place),
+        "place": place_document(report.place, language=language),
         "units": report.units,
         "unit_labels": labels,
         "current": current,
         "forecast": {
             "timezone_offset": report.forecast.timezone_offset,
             "steps": steps,
-            "daily": [vars(day) for day in daily_summaries(report.forecast)],
+            "daily": [_day(day, localised=localised) for day in daily_summaries(report.forecast)],
         },
-        "alternatives": [place_document(place) for place in report.alternatives],
+        "alternatives": [place_document(place, language=language) for place in report.alternatives],
         "source": report.source,
         "fetched_at": report.fetched_at.isoformat(),
         "expires_at": report.expires_at.isoformat(),
@@ -89,6 +115,8 @@ def report_document(report: WeatherReport, *, wind: WindUnit | None = None) -> d
         document.update(
             age_seconds=int(report.age.total_seconds()), stale_reason=report.stale_reason
         )
+    if language is not None:
+        document["lang"] = language
     return document
 
 
@@ -121,14 +149,21 @@ _encoded: BoundedCache[bytes] = BoundedCache(
 )
 
 
-def encoded_report(report: WeatherReport, *, wind: WindUnit | None = None) -> bytes:
-    """The report's document as UTF-8 JSON; a fresh report's is encoded once per process
-    (and wind unit)."""
+def encoded_report(
+    report: WeatherReport, *, wind: WindUnit | None = None, language: str | None = None
+) -> bytes:
+    """The report's document as UTF-8 JSON (with ``language``'s words beside the English);
+    a fresh report's is encoded once per process, wind unit and language."""
+
+    def encode() -> bytes:
+        if language is None:
+            return _encode(report_document(report, wind=wind))
+        with translation.override(language):
+            return _encode(report_document(report, wind=wind, language=language))
+
     if report.is_stale:
-        return _encode(report_document(report, wind=wind))  # its age changes with every request
-    return _encoded.get_or_make(
-        (report.version, wind), lambda: _encode(report_document(report, wind=wind))
-    )
+        return encode()  # its age changes with every request
+    return _encoded.get_or_make((report.version, wind, language), encode)
 
 
 def _encode(document: dict[str, Any]) -> bytes:

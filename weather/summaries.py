@@ -19,6 +19,7 @@ class DailySummary:
     day: date
     low: float
     high: float
+    condition_id: int
     description: str
     icon: str
     pop: float | None  # the highest chance of the day; None when no step gave one
@@ -46,6 +47,7 @@ def daily_summaries(forecast: Forecast) -> list[DailySummary]:
                 day=day,
                 low=min(step.temp_min for _, step in steps),
                 high=max(step.temp_max for _, step in steps),
+                condition_id=midday.condition_id,
                 description=midday.description,
                 icon=midday.icon,
                 pop=max(pops) if pops else None,

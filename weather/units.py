@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Units(models.TextChoices):
-    METRIC = "metric", "Metric (°C, m/s)"
-    IMPERIAL = "imperial", "Imperial (°F, mph)"
-    STANDARD = "standard", "Standard (K, m/s)"
+    METRIC = "metric", _("Metric (°C, m/s)")
+    IMPERIAL = "imperial", _("Imperial (°F, mph)")
+    STANDARD = "standard", _("Standard (K, m/s)")
 
 
 class WindUnit(models.TextChoices):
@@ -26,8 +27,8 @@ class WindUnit(models.TextChoices):
 class Clock(models.TextChoices):
     """How a visitor reads times of day."""
 
-    H24 = "24h", "24-hour"
-    H12 = "12h", "12-hour"
+    H24 = "24h", _("24-hour")
+    H12 = "12h", _("12-hour")
 
 
 def default_wind(units: Units) -> WindUnit:

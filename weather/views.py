@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
@@ -30,7 +30,14 @@ from weather.errors import (
     PlaceNotFound,
     UpstreamRateLimited,
 )
-from weather.forms import PlaceSuggestionForm, WeatherQuery, WeatherQueryForm, weather_query
+from weather.forms import (
+    ApiForm,
+    LanguageForm,
+    PlaceSuggestionForm,
+    WeatherQuery,
+    WeatherQueryForm,
+    weather_query,
+)
 from weather.fragments import page_etag, rendered_page, report_parts
 from weather.freshness import cache_like_report, not_modified, not_modified_or, report_etag
 from weather.models import Place
@@ -66,44 +73,61 @@ EXAMPLE_PLACES = ("London", "New York", "Tokyo", "São Paulo", "Cape Town")
 
 
 STALE_REASONS = {
-    "upstream_unavailable": "the weather service is not answering",
-    "upstream_rate_limited": "the weather service is busy",
-    "budget_exhausted": "this site has used its allowance of weather updates for now",
-    "allowance_exhausted": "you have asked for a lot of new weather in a short time",
-    "invalid_api_key": "the weather service refused this site's credentials",
-    "vault_unavailable": "this site's credentials cannot be read",
+    "upstream_unavailable": gettext_lazy("the weather service is not answering"),
+    "upstream_rate_limited": gettext_lazy("the weather service is busy"),
+    "budget_exhausted": gettext_lazy("this site has used its allowance of weather updates for now"),
+    "allowance_exhausted": gettext_lazy("you have asked for a lot of new weather in a short time"),
+    "invalid_api_key": gettext_lazy("the weather service refused this site's credentials"),
+    "vault_unavailable": gettext_lazy("this site's credentials cannot be read"),
 }
+UNKNOWN_STALE_REASON = gettext_lazy("the weather service failed")
 
 
-def _failure(exc: OpenWeatherError | VaultError) -> tuple[int, str, str, int | None]:
+def _not_found(exc: PlaceNotFound, *, query: str) -> str:
+    """Why nothing was found, and what to try: the error's own words in English (the
+    API's messages stay as they were), a translated sentence naming the query otherwise."""
+    hint = gettext("Check the spelling, or add a country: Paris, FR.")
+    if get_language() == settings.LANGUAGE_CODE or not query.strip():
+        return f"{exc} {hint}"
+    found = gettext("No place called “%(query)s” was found.") % {"query": query.strip()}
+    return f"{found} {hint}"
+
+
+def _failure(
+    exc: OpenWeatherError | VaultError, *, query: str = ""
+) -> tuple[int, str, str, int | None]:
     """Map a domain error to (status, code, message for people, Retry-After seconds)."""
     if isinstance(exc, PlaceNotFound):
-        return 404, exc.code, f"{exc} Check the spelling, or add a country: Paris, FR.", None
+        return 404, exc.code, _not_found(exc, query=query), None
     if isinstance(exc, AllowanceExhausted):
-        message = (
+        message = gettext(
             "You have asked for a lot of new weather in a short time. "
-            f"Please try again in {exc.retry_after} seconds; places already looked up "
+            "Please try again in %(seconds)s seconds; places already looked up "
             "still show."
-        )
+        ) % {"seconds": exc.retry_after}
         logger.warning("lookup refused: %s", exc)
         return 429, exc.code, message, exc.retry_after
     if isinstance(exc, BudgetExhausted):
-        message = (
+        message = gettext(
             "This site has used its allowance of weather updates for now. "
-            f"Please try again in {exc.retry_after} seconds."
-        )
+            "Please try again in %(seconds)s seconds."
+        ) % {"seconds": exc.retry_after}
         logger.warning("lookup refused: %s", exc)
         return 429, exc.code, message, exc.retry_after
     if isinstance(exc, UpstreamRateLimited):
-        message = "The weather service is busy right now. Please try again in a minute."
+        message = gettext("The weather service is busy right now. Please try again in a minute.")
     elif isinstance(exc, InvalidApiKey):
-        message = "The weather service refused this site's credentials. Please try again later."
+        message = gettext(
+            "The weather service refused this site's credentials. Please try again later."
+        )
     elif isinstance(exc, VaultError):
-        message = (
+        message = gettext(
             "The weather service's credentials cannot be read right now. Please try again shortly."
         )
     else:
-        message = "The weather service is not answering right now. Please try again shortly."
+        message = gettext(
+            "The weather service is not answering right now. Please try again shortly."
+        )
     # The message of every error here is built by this project and holds no secret.
     logger.warning("lookup failed: %s: %s", type(exc).__name__, exc)
     return 503, exc.code, message, RETRY_AFTER_SECONDS
@@ -199,7 +223,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     try:
         report = _lookup(request, query)
     except (OpenWeatherError, VaultError) as exc:
-        status, _, message, retry_after = _failure(exc)
+        status, _, message, retry_after = _failure(exc, query=query.q)
         context["form"] = form = WeatherQueryForm(data)
         if isinstance(exc, PlaceNotFound):
             form.is_valid()  # so that an error can be added to it
@@ -219,7 +243,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             report=report,
             labels=UNIT_LABELS[report.units],
             report_parts=report_parts(report, display=display),
-            stale_reason=STALE_REASONS.get(report.stale_reason, "the weather service failed"),
+            stale_reason=STALE_REASONS.get(report.stale_reason, UNKNOWN_STALE_REASON),
         )
         return _page(request, context, units=units, display=display)
 
@@ -258,7 +282,8 @@ def choose_units(request: HttpRequest) -> HttpResponse:
     ):
         if value in valid:
             keep[name] = value
-    response = redirect(f"{reverse('weather:dashboard')}?{urlencode(keep)}" if keep else "/")
+    home = reverse("pages:dashboard")  # in the language of the toggle's own address
+    response = redirect(f"{home}?{urlencode(keep)}" if keep else home)
     response.status_code = 303
     preferences.remember_units(request, response, units)
     shown_units = Units(units) if units in Units.values else preferences.preferred_units(request)
@@ -284,25 +309,45 @@ def _error(
     return response
 
 
+def _api_language(request: HttpRequest) -> str | LanguageForm | None:
+    """The API's ``lang`` (None without one), or the bound form that says what is wrong."""
+    if "lang" not in request.GET:
+        return None  # the common case builds no form
+    form = LanguageForm({"lang": request.GET["lang"]})
+    if not form.is_valid():
+        return form
+    return form.cleaned_data["lang"] or None
+
+
 @csrf_exempt  # GET and HEAD only: any other method is refused with 405, not 403
 @require_safe
 def api_weather(request: HttpRequest) -> HttpResponse:
-    """The same data as the page, as JSON."""
+    """The same data as the page, as JSON; with ``lang``, its words in that language too."""
     query = weather_query(request.GET)
-    if isinstance(query, WeatherQueryForm):
-        fields = {name: [str(e) for e in errors] for name, errors in query.errors.items()}
-        return _error(400, "invalid_input", query.error_summary(), fields=fields)
+    language = _api_language(request)
+    if isinstance(query, WeatherQueryForm) or isinstance(language, LanguageForm):
+        invalid = [form for form in (query, language) if isinstance(form, ApiForm)]
+        summary = " ".join(form.error_summary() for form in invalid)
+        fields = {
+            name: [str(e) for e in errors]
+            for form in invalid
+            for name, errors in form.errors.items()
+        }
+        return _error(400, "invalid_input", summary, fields=fields)
     try:
         report = _lookup(request, query)
     except (OpenWeatherError, VaultError) as exc:
         return _error(*_failure(exc))
-    response = HttpResponse(
-        encoded_report(report, wind=query.wind), content_type="application/json"
-    )
+    body = encoded_report(report, wind=query.wind, language=language)
+    response = HttpResponse(body, content_type="application/json")
     cache_like_report(response, report, shared=True)
-    # Without wind= the ETag is what it always was; the clock does not apply (ISO times).
+    # Without wind= and lang= the ETag is what it always was; the clock does not apply
+    # (ISO times).
     wind = () if query.wind is None else (query.wind.value,)
-    answer = not_modified_or(request, response, etag=report_etag(report, DOCUMENT_VERSION, *wind))
+    etag = report_etag(report, DOCUMENT_VERSION, *wind, *([language] if language else []))
+    if language:
+        response["Content-Language"] = language
+    answer = not_modified_or(request, response, etag=etag)
     _replayable(answer, report)
     return answer
 

@@ -144,6 +144,9 @@ MIDDLEWARE = [
     # Ahead of everything that can answer a page early (static files need no policy).
     "weather.content_policy.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of the address (/de/...), where Django's LocaleMiddleware would go;
+    # not that one, which reads cookies and Accept-Language (weather/languages.py).
+    "weather.languages.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -176,6 +179,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "weather.context_processors.demo_mode",
+                "weather.context_processors.languages",
             ],
         },
     },
@@ -219,6 +223,19 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The dashboard's languages, each named in itself (the picker shows them so). A page's
+# language is its address's prefix (/de/...; English has none): weather/languages.py.
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("pt", "Português"),
+    ("ja", "日本語"),
+    ("ar", "العربية"),
+]
+# Compiled catalogs are committed (make messages), so nothing needs gettext at run time.
+LOCALE_PATHS = [BASE_DIR / "weather" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -185,3 +185,52 @@ def test_the_admin_and_error_pages_are_never_shared(site):
             answer = visitor.get(path, params=params)
             assert answer.status_code in (400, 404)
             assert answer.headers["X-Cache-Status"] != "HIT"
+
+
+def html_lang(response: requests.Response) -> str:
+    start = response.text.index('<html lang="') + len('<html lang="')
+    return response.text[start : response.text.index('"', start)]
+
+
+def test_an_address_is_in_its_own_language_whoever_asked_for_it_first(site):
+    german, other = site.visitor(1), site.visitor(2)
+    german_browser = {"Accept-Language": "de-DE,de;q=0.9"}
+    # A first search spends a share's three calls on geocoding, weather and forecast; a
+    # visitor of its own fetches it, so that the pages below are whole and cacheable.
+    assert site.visitor(3).get("/api/weather", params={"q": "Tokyo"}).ok
+    first = german.get("/de/", params={"q": "Tokyo"}, headers=german_browser)
+    assert (first.status_code, html_lang(first)) == (200, "de")
+    assert german.get("/de/", params={"q": "Tokyo"}).headers["X-Cache-Status"] == "HIT"
+    # The same place at the English address, asked for with a German browser: English,
+    # the address's language, and not the German copy the cache holds.
+    english = other.get("/", params={"q": "Tokyo"}, headers=german_browser)
+    assert (english.status_code, html_lang(english)) == (200, "en")
+    assert english.headers["Content-Language"] == "en"
+    assert html_lang(other.get("/fr/", params={"q": "Tokyo"})) == "fr"
+    assert html_lang(german.get("/", params={"q": "Tokyo"})) == "en"
+    assert html_lang(german.get("/de/", params={"q": "Tokyo"})) == "de"
+
+
+def test_the_home_page_guides_each_browser_to_its_own_language_through_the_cache(site):
+    english, german, japanese = site.visitor(1), site.visitor(2), site.visitor(3)
+    elsewhere = {"Sec-Fetch-Site": "none"}
+    first = english.get("/", headers={"Accept-Language": "en-GB,en;q=0.9", **elsewhere})
+    assert (first.status_code, html_lang(first)) == (200, "en")
+    again = english.get("/", headers={"Accept-Language": "en-GB,en;q=0.9", **elsewhere})
+    assert (again.status_code, html_lang(again)) == (200, "en")
+    # A German browser arriving from elsewhere is pointed at German, not handed the
+    # English page the cache keeps; the pointer itself is kept by no cache.
+    guided = german.get("/", headers={"Accept-Language": "de", **elsewhere})
+    assert (guided.status_code, guided.headers["Location"]) == (302, "/de/")
+    assert "no-store" in guided.headers["Cache-Control"]
+    assert (
+        japanese.get("/", headers={"Accept-Language": "ja", **elsewhere}).headers["Location"]
+        == "/ja/"
+    )
+    # The German visitor who then picks English in the picker stays in English.
+    chose = german.get("/", headers={"Accept-Language": "de", **SAME_SITE})
+    assert (chose.status_code, html_lang(chose)) == (200, "en")
+    # And the English visitor is never redirected by what the others were sent.
+    last = english.get("/", headers={"Accept-Language": "en-GB,en;q=0.9", **elsewhere})
+    assert (last.status_code, html_lang(last)) == (200, "en")
+    assert html_lang(german.get("/de/", headers={"Accept-Language": "de"})) == "de"

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from tests.factories import LONDONS, conditions, forecast
 from weather import fragments
@@ -63,6 +64,15 @@ def test_each_version_is_rendered_once_and_a_new_version_again():
         london_report(fetched_at=FETCHED + timedelta(minutes=10)), display=AS_BEFORE
     )
     assert refetched is not first
+
+
+def test_each_language_has_its_own_parts():
+    with translation.override("de"):
+        german = fragments.report_parts(london_report(), display=AS_BEFORE)
+    english = fragments.report_parts(london_report(), display=AS_BEFORE)
+    assert german is not english
+    assert "5-Tage-Vorhersage" in german.forecast
+    assert "5-day forecast" in english.forecast
 
 
 @pytest.mark.parametrize("units", [Units.IMPERIAL, Units.STANDARD])

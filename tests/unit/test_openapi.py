@@ -16,7 +16,7 @@ from openapi_spec_validator import validate
 
 from tests.support.openapi import CONTRACT
 from weather.errors import OpenWeatherError
-from weather.forms import PlaceSuggestionForm, WeatherQueryForm
+from weather.forms import LanguageForm, PlaceSuggestionForm, WeatherQueryForm
 from weather.middleware import DATABASE_UNAVAILABLE
 from weather.openapi import DOCUMENT_PATH
 from weather.vault.errors import VaultError
@@ -66,7 +66,8 @@ def test_every_api_address_is_documented():
 
 
 def test_the_weather_parameters_are_the_forms_fields():
-    assert _parameters("/api/weather") == set(WeatherQueryForm.base_fields)
+    fields = set(WeatherQueryForm.base_fields) | set(LanguageForm.base_fields)
+    assert _parameters("/api/weather") == fields
 
 
 def test_the_suggestion_parameters_are_the_forms_fields():

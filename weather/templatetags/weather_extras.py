@@ -7,17 +7,29 @@ import re
 from datetime import datetime
 
 from django import template
-from django.utils.translation import pgettext_lazy
+from django.conf import settings
+from django.utils.translation import get_language, pgettext_lazy
 
 from weather.charts import forecast_chart as build_forecast_chart
+from weather.conditions import Reading, describe_reading
 from weather.conversions import time_of_day
+from weather.models import Place
 from weather.reports import WeatherReport
 from weather.units import Clock
 
 register = template.Library()
 
 _ICON = re.compile(r"^(0[1-4]|09|1[013]|50)[dn]$")
-_COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+_COMPASS = (
+    pgettext_lazy("compass point", "N"),
+    pgettext_lazy("compass point", "NE"),
+    pgettext_lazy("compass point", "E"),
+    pgettext_lazy("compass point", "SE"),
+    pgettext_lazy("compass point", "S"),
+    pgettext_lazy("compass point", "SW"),
+    pgettext_lazy("compass point", "W"),
+    pgettext_lazy("compass point", "NW"),
+)
 # The WMO's names of the Beaufort forces 0 to 12 (see conversions.py for the table).
 _BEAUFORT_NAMES = (
     pgettext_lazy("Beaufort force 0", "Calm"),
@@ -44,9 +56,34 @@ def icon_path(code: str) -> str:
 
 
 @register.filter
+def condition(reading: Reading) -> str:
+    """A reading's conditions in the page's language ("Leichter Regen")."""
+    return describe_reading(reading)
+
+
+def _translated() -> str | None:
+    """The page's language, None for English: English pages keep the geocoder's own
+    name ("Zürich", not its English "Zurich"), as they always have."""
+    language = get_language()
+    return None if language == settings.LANGUAGE_CODE else language
+
+
+@register.filter
+def place_name(place: Place) -> str:
+    """The place's name in the page's language, when the geocoder gave one."""
+    return place.name_in(language) if (language := _translated()) else place.name
+
+
+@register.filter
+def place_label(place: Place) -> str:
+    """Name (in the page's language), state and country: "München, Bavaria, DE"."""
+    return place.label_in(language) if (language := _translated()) else place.label
+
+
+@register.filter
 def compass(degrees: int) -> str:
     """Name the compass point a wind comes from."""
-    return _COMPASS[round(int(degrees) % 360 / 45) % 8]
+    return str(_COMPASS[round(int(degrees) % 360 / 45) % 8])
 
 
 @register.filter

@@ -18,7 +18,8 @@
  *   there), never from this file.
  *
  * Loaded with `defer` from the app's own origin; nothing inline, so a strict
- * Content-Security-Policy holds.
+ * Content-Security-Policy holds. What it says comes translated in the search form's
+ * data-msg-* attributes (the page's language), not from a catalog fetched separately.
  */
 (function () {
   "use strict";
@@ -36,6 +37,10 @@
   }
   var input = form.querySelector("input[name=q]");
   var status = document.getElementById("search-status");
+
+  function text(name) {
+    return form.getAttribute("data-msg-" + name) || "";
+  }
 
   function say(message, isError) {
     if (!status) {
@@ -80,7 +85,7 @@
     list.id = "suggestions";
     list.className = "suggestions";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "Suggested places");
+    list.setAttribute("aria-label", text("suggested"));
     list.hidden = true;
     input.parentNode.appendChild(list);
 
@@ -160,11 +165,7 @@
       active = -1;
       if (options.length) {
         open();
-        say(
-          options.length === 1
-            ? "1 suggestion. Use the arrow keys to choose."
-            : options.length + " suggestions. Use the arrow keys to choose."
-        );
+        say(text("suggestions").replace("{count}", String(options.length)));
       } else {
         close();
         say("");
@@ -268,18 +269,18 @@
       return;
     }
     var reasons = {
-      1: "You declined to share your location. Type a place name instead.",
-      2: "Your location is not available right now. Type a place name instead.",
-      3: "Finding your location took too long. Try again, or type a place name.",
+      1: text("denied"),
+      2: text("unavailable"),
+      3: text("timeout"),
     };
     button.hidden = false;
     button.addEventListener("click", function () {
       busy(button, true);
-      say("Finding your location…");
+      say(text("locating"));
       navigator.geolocation.getCurrentPosition(
         function (position) {
           // Two decimals (about 1 km) are plenty for weather, and share one cached lookup.
-          say("Found you. Loading the weather there…");
+          say(text("found"));
           window.location.assign(
             pageUrl({
               lat: position.coords.latitude.toFixed(2),
