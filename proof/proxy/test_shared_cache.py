@@ -98,7 +98,8 @@ def site(request, tmp_path, static_root, openbao_server) -> Iterator[Site]:
             WEATHER_CACHE_TTL=str(CACHE_TTL),
             WEATHER_MEMO_SECONDS="0",
             WEATHER_TRUSTED_PROXIES="127.0.0.1/32",
-            WEATHER_CLIENT_BUDGET_PER_MINUTE="3",
+            # A cold search's four calls (geocoding, weather, forecast, air), no more.
+            WEATHER_CLIENT_BUDGET_PER_MINUTE="4",
             WEATHER_CLIENT_BUDGET_PER_DAY="100",
         ) as env,
         AppServer(env=env, workers=2) as server,
@@ -109,7 +110,7 @@ def site(request, tmp_path, static_root, openbao_server) -> Iterator[Site]:
 
 def test_one_client_s_spent_share_does_not_empty_the_suggestions_for_everyone(site):
     spender, other = site.visitor(1), site.visitor(2)
-    for name in ("Sydney", "Mumbai", "Tokyo"):  # three new names: the share (3 calls) spent
+    for name in ("Sydney", "Mumbai", "Tokyo", "Cairo"):  # four new names: the share spent
         assert spender.get("/api/places", params={"q": name, "lookup": "1"}).json()["places"]
     refused = spender.get("/api/places", params={"q": "Kraków", "lookup": "1"})
     assert refused.json() == {"places": []}
@@ -195,7 +196,7 @@ def html_lang(response: requests.Response) -> str:
 def test_an_address_is_in_its_own_language_whoever_asked_for_it_first(site):
     german, other = site.visitor(1), site.visitor(2)
     german_browser = {"Accept-Language": "de-DE,de;q=0.9"}
-    # A first search spends a share's three calls on geocoding, weather and forecast; a
+    # A first search spends a share of four calls (geocoding, weather, forecast, air); a
     # visitor of its own fetches it, so that the pages below are whole and cacheable.
     assert site.visitor(3).get("/api/weather", params={"q": "Tokyo"}).ok
     first = german.get("/de/", params={"q": "Tokyo"}, headers=german_browser)

@@ -136,7 +136,7 @@
       window.location.assign(option.getAttribute("data-href"));
     }
 
-    function render(places, text) {
+    function render(places, query) {
       list.textContent = "";
       options = places.map(function (place, i) {
         var option = document.createElement("li");
@@ -161,7 +161,7 @@
         list.appendChild(option);
         return option;
       });
-      shownFor = text;
+      shownFor = query;
       active = -1;
       if (options.length) {
         open();
