@@ -16,4 +16,9 @@ def languages(request: HttpRequest) -> dict[str, object]:
     """The page's language, its direction and the picker's links to the same address."""
     current = get_language()
     links: list[LanguageLink] = language_links(path=request.get_full_path(), current=current)
-    return {"language_links": links, "text_direction": "rtl" if is_rtl(current) else "ltr"}
+    return {
+        "language_links": links,
+        "text_direction": "rtl" if is_rtl(current) else "ltr",
+        # hreflang alternates must be absolute addresses (search engines ignore others).
+        "site_origin": f"{request.scheme}://{request.get_host()}",
+    }

@@ -72,14 +72,17 @@ def rendered_page(key: tuple[str, str], render: Callable[[], bytes]) -> bytes:
 
 def page_etag(request: HttpRequest, report: WeatherReport, units: str, *, display: Display) -> str:
     """The ETag of a result page, known before it is rendered: everything its body is
-    made of (the report, the address as typed, its language, the units, the wind unit and
-    clock, this release's templates, catalogs and static files, the demo banner)."""
+    made of (the report, the address as typed and its host, its language, the units, the
+    wind unit and clock, this release's templates, catalogs and static files, the demo
+    banner)."""
     static_version = getattr(staticfiles_storage, "manifest_hash", "")
     return report_etag(
         report,
         "page",
         _TEMPLATES_VERSION,
         static_version,
+        request.scheme,
+        request.get_host(),  # the page's alternate-language links are absolute
         request.get_full_path(),
         get_language(),
         units,

@@ -1,6 +1,7 @@
-"""Lighthouse on the home page and a result page, served by the live app.
+"""Lighthouse on the home page, a result page and a German one (with its air quality),
+served by the live app.
 
-The bar: accessibility and best practices 100, performance and SEO at least 95, with
+The bar: accessibility, best practices and SEO 100, performance at least 95, with
 Lighthouse's default (mobile, simulated slow 4G) settings. Performance varies from run
 to run with the machine's load, so each page is audited five times and the median run
 (by performance score) is judged, as Lighthouse's own docs advise. The scores are
@@ -23,8 +24,10 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, LIGHTHOUSE_SCORES, REPOR
 pytestmark = [pytest.mark.lighthouse, pytest.mark.integration, pytest.mark.django_db]
 
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
-THRESHOLDS = {"performance": 0.95, "accessibility": 1.0, "best-practices": 1.0, "seo": 0.95}
-PAGES = {"home": "/", "result": "/?q=London"}
+THRESHOLDS = {"performance": 0.95, "accessibility": 1.0, "best-practices": 1.0, "seo": 1.0}
+# A translated result page too, with its air quality: the words, layout and contrast of
+# every language are the same template, and German has the longest of them.
+PAGES = {"home": "/", "result": "/?q=London", "result-de": "/de/?q=Z%C3%BCrich"}
 RUNS = 5
 ATTEMPTS = 3
 
@@ -82,7 +85,10 @@ def costly_audits(report: dict[str, Any], category: str) -> list[str]:
 def test_page_meets_the_lighthouse_bar(site, name):
     url = site + PAGES[name]
     # Warm the weather cache: the audit should measure the page, not the first upstream fetch.
-    assert requests.get(url, timeout=30).status_code == 200
+    warmed = requests.get(url, timeout=30)
+    assert warmed.status_code == 200
+    if name.startswith("result"):
+        assert 'class="aqi-index"' in warmed.text  # the air quality is on the page audited
 
     retried: list[str] = []
     runs = sorted(

@@ -29,12 +29,25 @@ def test_the_page_shows_the_fake_upstream_s_index(client, live_settings, fake_up
     assert f'<span class="aqi-index">{aqi}</span>' in html
 
 
-def test_one_place_in_every_unit_system_costs_one_call_per_endpoint(
+def test_one_place_in_every_language_and_unit_costs_one_call_per_endpoint(
     client, live_settings, fake_upstream
 ):
-    for units in ("metric", "imperial", "standard"):
-        assert client.get("/api/weather", {"q": "Paris", "units": units}).status_code == 200
-        assert client.get("/", {"q": "Paris", "units": units}).status_code == 200
+    """Languages, unit systems, wind units and clocks are all the app's own work on one
+    stored answer: 210 pages (7 languages, 3 unit systems, 5 wind units, 2 clocks) and
+    their API answers, one call per endpoint."""
+    pages = 0
+    for prefix in ("/", "/de/", "/fr/", "/es/", "/pt/", "/ja/", "/ar/"):
+        lang = prefix.strip("/") or "en"
+        for units in ("metric", "imperial", "standard"):
+            for wind in ("kmh", "ms", "mph", "knots", "beaufort"):
+                for clock in ("24h", "12h"):
+                    shown = {"q": "Paris", "units": units, "wind": wind, "clock": clock}
+                    page = client.get(prefix, shown)
+                    assert (page.status_code, page["Content-Language"]) == (200, lang)
+                    pages += 1
+            api = client.get("/api/weather", {"q": "Paris", "units": units, "lang": lang})
+            assert api.status_code == 200
+    assert pages == 7 * 3 * 5 * 2
     counts = fake_upstream.call_counts()
     assert (counts["weather"], counts["forecast"], counts["air_pollution"]) == (1, 1, 1)
 

@@ -195,8 +195,21 @@ def test_the_picker_links_the_same_address_in_every_language(client, stubbed_ser
     assert '<a href="/ar/?q=London&amp;units=metric" lang="ar" hreflang="ar">العربية</a>' in links
     assert sum("aria-current" in link for link in links) == 1
     head = section_of(html, r"<head>.*?</head>")
+    # Absolute, as search engines require of alternates (Lighthouse's hreflang audit).
+    assert (
+        '<link rel="alternate" hreflang="fr" href="http://testserver/fr/?q=London&amp;units=metric">'
+        in head
+    )
     for code in LANGUAGES:
-        assert f'<link rel="alternate" hreflang="{code}" href="' in head
+        assert f'<link rel="alternate" hreflang="{code}" href="http://testserver/' in head
+
+
+def test_a_result_page_is_made_for_its_own_host(client, stubbed_services, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "weather.example.com"]
+    client.get("/de/", {"q": "London"})  # fetched
+    client.get("/de/", {"q": "London"})  # from the cache: this page is kept by the worker
+    other = client.get("/de/", {"q": "London"}, HTTP_HOST="weather.example.com")
+    assert 'href="http://weather.example.com/fr/?q=London"' in other.content.decode()
 
 
 def test_arabic_pages_run_right_to_left_and_the_chart_left_to_right(client, stubbed_services):
