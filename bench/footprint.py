@@ -135,7 +135,8 @@ def render(
         )
     lines += [
         "",
-        "Geocoding, then current weather and forecast at the same time: two round trips.",
+        "Geocoding, then current weather, forecast and air quality at the same time: two round"
+        " trips.",
         "",
         "## Memory: resident size per worker after many places were viewed",
         "",

@@ -2,9 +2,10 @@
 reading one row from the database, as the simplest real Django view does."""
 
 from django.http import HttpRequest, JsonResponse
-from django.urls import include, path
+from django.urls import path
 
 from weather.models import Place
+from weatherproject.urls import urlpatterns as project_urlpatterns
 
 
 def floor(request: HttpRequest) -> JsonResponse:
@@ -12,7 +13,6 @@ def floor(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "row": row})
 
 
-urlpatterns = [
-    path("bench/floor", floor),
-    path("", include("weatherproject.urls")),
-]
+# The project's own list, not include(): Django allows i18n_patterns (the pages in each
+# language) only in the root URLconf.
+urlpatterns = [path("bench/floor", floor), *project_urlpatterns]
