@@ -52,9 +52,14 @@ def test_nginx_s_id_is_on_the_response_and_every_app_line_of_the_request(proxy, 
     lines = wait_until(access_line_written, what="the access line", timeout=10)
     assert {line["request_id"] for line in lines} == {request_id}
     upstream = [line for line in lines if line["logger"] == "weather.clients.openweather"]
-    # Weather and forecast are asked for at the same time: their lines come in either order.
+    # Weather, forecast and air are asked for at the same time: their lines come in any order.
     calls = sorted((str(line["endpoint"]), line["outcome"], line["status"]) for line in upstream)
-    assert calls == [("forecast", "ok", 200), ("geocode", "ok", 200), ("weather", "ok", 200)]
+    assert calls == [
+        ("air_pollution", "ok", 200),
+        ("forecast", "ok", 200),
+        ("geocode", "ok", 200),
+        ("weather", "ok", 200),
+    ]
     assert all(isinstance(line["duration_ms"], float) for line in upstream)
     (access,) = [line for line in lines if line["logger"] == "gunicorn.access"]
     assert access["path"] == "/api/weather"

@@ -19,6 +19,9 @@ COLD_PLACES = [(51.5 + i, -0.12 + i) for i in range(4)]
 CACHED_VIEWS = 12
 
 
+ENDPOINTS = ("geocode", "weather", "forecast", "air_pollution")
+
+
 def test_promql_counts_are_exactly_what_happened(observed_app, fake_upstream, metrics_dir):
     app = observed_app
     served: Counter[str] = Counter()  # what visitors were served, by source
@@ -49,7 +52,8 @@ def test_promql_counts_are_exactly_what_happened(observed_app, fake_upstream, me
         fake_upstream.fail(500)
         assert ask(session_from("127.0.4.1"), lat=10.5, lon=20.5).status_code == 503
         fake_upstream.clear_faults()
-        # A greedy visitor: three cold places spend its share of 6 calls; the fourth is refused.
+        # A greedy visitor: three cold places (weather, forecast, air) spend its share of 9
+        # calls; the fourth is refused.
         greedy = session_from("127.0.5.1")
         for i in range(4):
             ask(greedy, lat=-30.0 - i, lon=140.0 + i)
@@ -70,9 +74,7 @@ def test_promql_counts_are_exactly_what_happened(observed_app, fake_upstream, me
             "endpoint", 'sum by (endpoint) (weather_upstream_requests_total{outcome!="refused"})'
         )
         assert upstream == {
-            endpoint: float(count)
-            for endpoint, count in sent.items()
-            if endpoint in ("geocode", "weather", "forecast")
+            endpoint: float(count) for endpoint, count in sent.items() if endpoint in ENDPOINTS
         }
         assert sent["weather"] == len(COLD_PLACES) + 1 + 1 + 3  # cold, London, failure, greedy
         assert (
@@ -85,14 +87,14 @@ def test_promql_counts_are_exactly_what_happened(observed_app, fake_upstream, me
             refusals
         )
         durations = prometheus.scalar("sum(weather_upstream_request_duration_seconds_count)")
-        assert durations == sent["geocode"] + sent["weather"] + sent["forecast"]
+        assert durations == sum(sent[endpoint] for endpoint in ENDPOINTS)
         assert prometheus.by("source", "sum by (source) (weather_reports_total > 0)") == {
             source: float(count) for source, count in served.items()
         }
         assert served["cache"] == CACHED_VIEWS
         assert served["upstream"] == len(COLD_PLACES) + 1 + 3
         # The database's truth at scrape time: the day's cap less every call sent.
-        spent = sent["geocode"] + sent["weather"] + sent["forecast"]
+        spent = sum(sent[endpoint] for endpoint in ENDPOINTS)
         assert prometheus.scalar('weather_budget_remaining{window="day"}') == 5000 - spent
         # The key was read from Vault by at least one worker, never failed.
         assert (prometheus.scalar('sum(weather_vault_reads_total{outcome="ok"})') or 0) >= 1
