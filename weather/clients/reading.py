@@ -32,13 +32,17 @@ def read_capped(response: requests.Response, *, max_bytes: int, finish_by: float
     if declared.isdigit() and int(declared) > max_bytes:
         raise AnswerRefused(f"OpenWeather's answer is larger than {max_bytes} bytes")
     raw = response.raw
-    sock = getattr(getattr(raw, "connection", None), "sock", None)
     chunks: list[bytes] = []
     size = 0
     while True:
         remaining = finish_by - time.monotonic()
         if remaining <= 0:
             raise AnswerRefused("OpenWeather's answer did not arrive in time")
+        # Asked again before each read: once the body is in, urllib3 hands the connection
+        # back to its pool, which closes it when full or lends it to another thread, and
+        # its socket is no longer this read's (a timeout set on it then failed with
+        # EBADF when calls ran at once).
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
         if sock is not None:
             # Each read waits only for what is left of the whole answer's time.
             sock.settimeout(remaining)
