@@ -13,7 +13,10 @@ applies, or in none:
 
 Spending a window is one conditional ``UPDATE ... SET calls = calls + 1 WHERE calls <
 limit``, which the database applies atomically, so concurrent workers can never
-overshoot; a refusal gives back what the attempt took from the other windows.
+overshoot. The windows of one call are spent in one transaction, always in the same
+order (the client's, then the site's; minute, then day), so a refusal rolls back what
+the attempt took from the others, two workers cannot deadlock, and a call costs one
+commit, not four: a cold search spends four calls before its answer.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from weather.errors import AllowanceExhausted, BudgetExhausted
@@ -67,15 +70,53 @@ def _caps(now: datetime, *, client: str, refresh: bool) -> list[Cap]:
     return caps
 
 
-def _ensure_row(cap: Cap) -> None:
-    filters = {"window": cap.window, "started_at": cap.started_at, "client": cap.client}
-    if UpstreamUsage.objects.filter(**filters).exists():
-        return
+def _usage(cap: Cap) -> QuerySet[UpstreamUsage]:
+    return UpstreamUsage.objects.filter(
+        window=cap.window, started_at=cap.started_at, client=cap.client
+    )
+
+
+def _create_row(cap: Cap) -> None:
     try:
         with transaction.atomic():
-            UpstreamUsage.objects.create(**filters)
+            UpstreamUsage.objects.create(
+                window=cap.window, started_at=cap.started_at, client=cap.client
+            )
     except IntegrityError:
-        pass  # another worker created it first
+        pass  # it is there: another worker made it first, or it was never missing
+
+
+def _add(cap: Cap, calls: int) -> bool:
+    """Add ``calls`` to ``cap``'s window if it stays within the limit: one statement.
+
+    Written out rather than built by the ORM: every upstream call runs it once a window,
+    and building the same ``filter().update()`` took fifteen times as long as the
+    database took to run it (0.23 ms against 0.015 ms on SQLite), which a cold search
+    paid eight times before its answer.
+    """
+    meta, quote = UpstreamUsage._meta, connection.ops.quote_name
+    column = {field.name: quote(field.column) for field in meta.concrete_fields}
+    # Identifiers from the model, quoted by the backend; every value is a parameter.
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {column['calls']} = {column['calls']} + %s "  # noqa: S608
+        f"WHERE {column['window']} = %s AND {column['started_at']} = %s "
+        f"AND {column['client']} = %s AND {column['calls']} <= %s"
+    )
+    started_at = connection.ops.adapt_datetimefield_value(cap.started_at)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [calls, cap.window, started_at, cap.client, cap.limit - calls])
+        return bool(cursor.rowcount == 1)
+
+
+def _take(cap: Cap, calls: int) -> bool:
+    """``calls`` units of ``cap``'s window, if the window has that many left."""
+    if _add(cap, calls):
+        return True
+    # Nothing matched: the window is spent, or its row does not exist yet (the first
+    # call of a minute) or any more (an operator deleted it). Only then is it looked for,
+    # so the usual call is one statement a window.
+    _create_row(cap)
+    return _add(cap, calls)
 
 
 class UpstreamBudget:
@@ -85,35 +126,33 @@ class UpstreamBudget:
     def __init__(self, *, client: str = "") -> None:
         self.client = client
 
-    def spend(self, *, refresh: bool = False) -> None:
-        """Spend one call in every window, or none at all."""
+    def spend(self, *, refresh: bool = False, calls: int = 1) -> None:
+        """Spend ``calls`` calls in every window, or none at all: calls sent together,
+        each useless without the others, are paid for together."""
         now = timezone.now()
-        spent: list[Cap] = []
-        for cap in _caps(now, client=self.client, refresh=refresh):
-            _ensure_row(cap)
-            usage = UpstreamUsage.objects.filter(
-                window=cap.window, started_at=cap.started_at, client=cap.client
-            )
-            if usage.filter(calls__lt=cap.limit).update(calls=F("calls") + 1):
-                spent.append(cap)
-                continue
-            for earlier in spent:  # give back what this attempt took from other windows
-                UpstreamUsage.objects.filter(
-                    window=earlier.window, started_at=earlier.started_at, client=earlier.client
-                ).update(calls=F("calls") - 1)
-            usage.update(refused=F("refused") + 1)
-            retry_after = max(1, math.ceil((cap.started_at + cap.length - now).total_seconds()))
-            if cap.client:
-                raise AllowanceExhausted(
-                    f"This client's allowance of {cap.limit} upstream calls per {cap.window} "
-                    "is spent",
-                    retry_after=retry_after,
-                )
-            raise BudgetExhausted(
-                f"The upstream budget of {cap.limit} calls per {cap.window} is spent"
-                + ("" if refresh else " for places not looked at before"),
+        refused: Cap | None = None
+        with transaction.atomic():
+            for cap in _caps(now, client=self.client, refresh=refresh):
+                if not _take(cap, calls):
+                    refused = cap
+                    transaction.set_rollback(True)  # give back the windows already spent
+                    break
+        if refused is None:
+            return
+        _create_row(refused)  # if it was made in the transaction just rolled back
+        _usage(refused).update(refused=F("refused") + 1)
+        retry_after = max(1, math.ceil((refused.started_at + refused.length - now).total_seconds()))
+        if refused.client:
+            raise AllowanceExhausted(
+                f"This client's allowance of {refused.limit} upstream calls per "
+                f"{refused.window} is spent",
                 retry_after=retry_after,
             )
+        raise BudgetExhausted(
+            f"The upstream budget of {refused.limit} calls per {refused.window} is spent"
+            + ("" if refresh else " for places not looked at before"),
+            retry_after=retry_after,
+        )
 
 
 def calls_today(now: datetime | None = None) -> int:

@@ -64,9 +64,9 @@ class KeySource(Protocol):
 
 
 class Budget(Protocol):
-    """Spends one upstream call or raises BudgetExhausted: ``weather.budget.UpstreamBudget``."""
+    """Spends upstream calls or raises BudgetExhausted: ``weather.budget.UpstreamBudget``."""
 
-    def spend(self, *, refresh: bool = False) -> None: ...
+    def spend(self, *, refresh: bool = False, calls: int = 1) -> None: ...
 
 
 def _status_of(body: Any, fallback: int) -> int:
@@ -287,11 +287,10 @@ class OpenWeatherClient:
         """Fetch the current conditions and the forecast at a point, at the same time.
 
         The two answers do not depend on each other, so a cold search waits for one round
-        trip here, not two. Both units of the budget are spent first, in the calling thread
-        (the budget lives in the database, and another thread would need a connection of
-        its own); if the second is refused, the first stays spent, as a refused call's
-        does. Then the forecast is asked for from a short-lived thread while this one asks
-        for the current weather.
+        trip here, not two. Both units of the budget are spent first, together, in the
+        calling thread (the budget lives in the database, and another thread would need a
+        connection of its own): both or neither. Then each is asked for from a
+        short-lived thread of its own.
         """
         params = {"lat": lat, "lon": lon, "units": units}
         calls = ((_CURRENT, params), (_FORECAST, params))
@@ -355,19 +354,10 @@ class OpenWeatherClient:
         *,
         optional: int,
     ) -> list[Any]:
-        """Spend for each call in turn (in this thread), then send them all at once; the
-        last ``optional`` calls' errors are their answers, the others' are raised."""
+        """Send the calls at once, each in its own thread, once paid for (in this thread);
+        the last ``optional`` calls' errors are their answers, the others' are raised."""
         required = len(calls) - optional
         answers: list[Any] = [None] * len(calls)
-        timeouts: list[tuple[float, float] | None] = []
-        for index, (path, _) in enumerate(calls):
-            try:
-                timeouts.append(self._spend(path, deadline, refresh))
-            except OpenWeatherError as exc:
-                if index < required:
-                    raise
-                answers[index] = exc
-                timeouts.append(None)  # refused: not sent
 
         def receive(index: int, timeout: tuple[float, float]) -> None:
             path, params = calls[index]
@@ -376,25 +366,36 @@ class OpenWeatherClient:
             except Exception as exc:  # whatever it is, it is raised in the calling thread
                 answers[index] = exc
 
-        # The threads run in copies of this one's context, so their log lines carry the
-        # request's ID.
-        threads = [
-            threading.Thread(
+        def send(index: int, timeout: tuple[float, float]) -> threading.Thread:
+            # The thread runs in a copy of this one's context, so its log lines carry the
+            # request's ID.
+            thread = threading.Thread(
                 target=contextvars.copy_context().run,
                 args=(receive, index, timeout),
                 name=f"{ENDPOINTS.get(calls[index][0], 'upstream')}-fetch",
                 daemon=True,
             )
-            for index, timeout in enumerate(timeouts)
-            if index > 0 and timeout is not None
-        ]
-        for thread in threads:
             thread.start()
-        first = timeouts[0]
-        if first is not None:  # always: the first call is required, and a refusal raised
-            receive(0, first)
-        for thread in threads:
-            thread.join()
+            return thread
+
+        # Every required call is paid for before any is sent: a refusal raises here, and
+        # no call goes out that the answer could not use.
+        # Paid for together, they cannot be half paid for: a budget with one call left
+        # refuses them both, where one by one it would give one away for nothing.
+        timeout = self._spend([path for path, _ in calls[:required]], deadline, refresh)
+        threads = [send(index, timeout) for index in range(required)]
+        try:
+            # The optional ones are paid for while the required ones are on their way.
+            for index in range(required, len(calls)):
+                try:
+                    timeout = self._spend([calls[index][0]], deadline, refresh)
+                except OpenWeatherError as exc:
+                    answers[index] = exc  # refused: not sent
+                    continue
+                threads.append(send(index, timeout))
+        finally:  # even when paying failed (the database): no thread outlives the request
+            for thread in threads:
+                thread.join()
         for index, answer in enumerate(answers):
             if isinstance(answer, Exception) and (
                 index < required or not isinstance(answer, OpenWeatherError)
@@ -429,24 +430,27 @@ class OpenWeatherClient:
         deadline: float | None,
         refresh: bool,
     ) -> Any:
-        timeout = self._spend(path, deadline, refresh)
+        timeout = self._spend([path], deadline, refresh)
         return self._receive(path, params, api_key, timeout, deadline)
 
-    def _spend(self, path: str, deadline: float | None, refresh: bool) -> tuple[float, float]:
-        """Spend one unit of the budget on a call to ``path``; return the call's timeouts."""
+    def _spend(
+        self, paths: list[str], deadline: float | None, refresh: bool
+    ) -> tuple[float, float]:
+        """Spend the budget for a call to each of ``paths``; return the calls' timeouts."""
         try:
             timeout = self._timeout(deadline)
             if self.budget is not None:
-                self.budget.spend(refresh=refresh)
+                self.budget.spend(refresh=refresh, calls=len(paths))
         except OpenWeatherError as exc:
             # Our own refusal (the budget, a client's share, the request's deadline).
-            _record_call(
-                endpoint=ENDPOINTS.get(path, path),
-                outcome="refused",
-                status=None,
-                seconds=None,
-                reason=exc.code,
-            )
+            for path in paths:
+                _record_call(
+                    endpoint=ENDPOINTS.get(path, path),
+                    outcome="refused",
+                    status=None,
+                    seconds=None,
+                    reason=exc.code,
+                )
             raise
         return timeout
 

@@ -333,10 +333,10 @@ class SpendsUpTo:
     def __init__(self, allowed: int) -> None:
         self.allowed = allowed
 
-    def spend(self, *, refresh: bool = False) -> None:
-        if self.allowed == 0:
+    def spend(self, *, refresh: bool = False, calls: int = 1) -> None:
+        if self.allowed < calls:
             raise BudgetExhausted("spent", retry_after=60)
-        self.allowed -= 1
+        self.allowed -= calls
 
 
 AIR = f"{BASE}/data/2.5/air_pollution"
@@ -383,6 +383,17 @@ def test_the_weather_is_paid_for_before_the_air(transport):
     assert current.temp == 4.17
     assert isinstance(air, BudgetExhausted)
     assert "/data/2.5/air_pollution" not in {request.path for request in transport.request_history}
+
+
+def test_a_budget_with_one_call_left_sends_neither_weather_nor_forecast(transport):
+    session = requests.Session()
+    session.mount("http://", transport)
+    budget = SpendsUpTo(1)
+    client = OpenWeatherClient(base_url=BASE, keys=FakeKeys(KEY), session=session, budget=budget)
+    with pytest.raises(BudgetExhausted):
+        client.current_and_forecast(lat=51.5, lon=-0.1, units=Units.METRIC)
+    assert budget.allowed == 1  # not one call paid for that the answer could not use
+    assert transport.request_history == []
 
 
 def test_a_failing_weather_call_still_fails_the_three(client, transport):
