@@ -27,8 +27,6 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from weather import hit_counts, leases
@@ -102,9 +100,8 @@ def air_quality_for(
             )
         except (OpenWeatherError, VaultError) as exc:
             return _stale_or_unavailable(place, stored, exc.code)
-        return _served(_store(place, reading, now=timezone.now()), "upstream") or unavailable(
-            UpstreamUnavailable.code
-        )
+        fetched = _store(place, reading, now=timezone.now(), known=stored)
+        return _served(fetched, "upstream") or unavailable(UpstreamUnavailable.code)
 
     def give_up() -> AirQuality:
         return _stale_or_unavailable(place, _stored(place), UpstreamUnavailable.code)
@@ -148,7 +145,7 @@ def settle(*, place: Place, claim: AirClaim, answer: AirPollution | OpenWeatherE
     try:
         if isinstance(answer, OpenWeatherError):
             return _stale_or_unavailable(place, claim.stored, answer.code)
-        stored = _store(place, answer, now=timezone.now())
+        stored = _store(place, answer, now=timezone.now(), known=claim.stored)
         return _served(stored, "upstream") or unavailable(UpstreamUnavailable.code)
     finally:
         release(claim)
@@ -209,19 +206,12 @@ def _stale_or_unavailable(place: Place, lookup: AirQualityLookup | None, reason:
     return unavailable(reason)
 
 
-def _store(place: Place, reading: AirPollution, *, now: datetime) -> AirQualityLookup:
+def _store(
+    place: Place, reading: AirPollution, *, now: datetime, known: AirQualityLookup | None
+) -> AirQualityLookup:
     values = {
         "payload": asdict(reading),
         "fetched_at": now,
         "expires_at": now + timedelta(seconds=settings.WEATHER_AIR_TTL),
     }
-    try:
-        with transaction.atomic():
-            lookup, _ = AirQualityLookup.objects.update_or_create(place=place, defaults=values)
-    except IntegrityError:
-        lookup = AirQualityLookup.objects.get(place=place)
-        for name, value in values.items():
-            setattr(lookup, name, value)
-        lookup.save(update_fields=list(values))
-    AirQualityLookup.objects.filter(pk=lookup.pk).update(fetch_count=F("fetch_count") + 1)
-    return lookup
+    return AirQualityLookup.store(known, values, place=place)

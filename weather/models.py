@@ -8,9 +8,10 @@ workers share lives here rather than in process memory.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from weather.units import Units
@@ -93,6 +94,35 @@ class CachedAnswer(ExpiringModel):
         abstract = True
 
 
+class FetchedAnswer(CachedAnswer):
+    """A cached answer stored by fetching it, one row per key, written by ``store``."""
+
+    fetch_count = models.PositiveIntegerField(default=0, help_text="Upstream fetches")
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def store(cls, known: Self | None, values: dict[str, Any], **key: Any) -> Self:
+        """Write a fetched answer for ``key`` and count the fetch. ``known`` is the row
+        as read before fetching (None: there was none), so a store is one statement;
+        should the row have changed since (another worker stored it, or an operator
+        deleted it), the other statement follows."""
+        # The stubs type an abstract model's manager by the abstract class.
+        rows = cast("models.QuerySet[Self]", cls._default_manager.all())
+        counted = F("fetch_count") + 1
+        if known is not None and rows.filter(pk=known.pk).update(**values, fetch_count=counted):
+            for name, value in values.items():
+                setattr(known, name, value)
+            return known
+        try:
+            with transaction.atomic():
+                return rows.create(**key, **values, fetch_count=1)
+        except IntegrityError:  # another worker stored it since our read
+            rows.filter(**key).update(**values, fetch_count=counted)
+            return rows.get(**key)
+
+
 class GeocodeQuery(CachedAnswer):
     """What the geocoder answered for one normalised query; no places means "not found"."""
 
@@ -127,13 +157,12 @@ class GeocodeMatch(models.Model):
         return f"#{self.rank} {self.place}"
 
 
-class WeatherLookup(CachedAnswer):
+class WeatherLookup(FetchedAnswer):
     """Current weather and forecast for a place in some units, valid until ``expires_at``."""
 
     place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="lookups")
     units = models.CharField(max_length=8, choices=Units.choices)
     payload = models.JSONField(help_text="Current conditions and the 3-hourly forecast")
-    fetch_count = models.PositiveIntegerField(default=0, help_text="Upstream fetches")
 
     class Meta:
         ordering = ["-fetched_at"]
@@ -145,13 +174,12 @@ class WeatherLookup(CachedAnswer):
         return f"{self.place.label} ({self.units})"
 
 
-class AirQualityLookup(CachedAnswer):
+class AirQualityLookup(FetchedAnswer):
     """A place's current air quality (the same in every unit system), valid until
     ``expires_at``: one row per place."""
 
     place = models.OneToOneField(Place, on_delete=models.CASCADE, related_name="air_quality")
     payload = models.JSONField(help_text="The air quality index and the concentrations")
-    fetch_count = models.PositiveIntegerField(default=0, help_text="Upstream fetches")
 
     class Meta:
         verbose_name = "air quality lookup"

@@ -95,7 +95,7 @@ def find_places(*, query: str, client: WeatherApi, deadline: float | None = None
             if places := last_known():
                 return places
             raise
-        places = _unique([_upsert_place(geo) for geo in found])
+        places = _upsert_places(found)
         _remember_query(key, places, now=now, ttl=settings.WEATHER_GEOCODE_TTL)
         return places
 
@@ -220,28 +220,42 @@ def _unique(places: list[Place]) -> list[Place]:
     return list(first.values())
 
 
-def _upsert_place(geo: GeoPlace) -> Place:
-    lat, lon = _quantize(geo.lat), _quantize(geo.lon)
-    fields = {
-        "name": geo.name[:200],
-        "state": geo.state[:200],
-        "country": geo.country[:2].upper(),
-        "local_names": dict(geo.local_names),
-    }
-    try:
-        with transaction.atomic():
-            place, _ = Place.objects.update_or_create(lat=lat, lon=lon, defaults=fields)
-    except IntegrityError:
-        # Another worker inserted the same coordinates between our read and write.
-        place = Place.objects.get(lat=lat, lon=lon)
-    return place
+def _upsert_places(found: list[GeoPlace]) -> list[Place]:
+    """The geocoder's places in its order, each once, stored or brought up to date in one
+    statement (an insert that updates on conflicting coordinates, atomic in itself: two
+    workers storing the same place at once both end with its one row)."""
+    by_point: dict[tuple[Decimal, Decimal], Place] = {}
+    for geo in found:
+        lat, lon = _quantize(geo.lat), _quantize(geo.lon)
+        by_point.setdefault(
+            (lat, lon),
+            Place(
+                lat=lat,
+                lon=lon,
+                name=geo.name[:200],
+                state=geo.state[:200],
+                country=geo.country[:2].upper(),
+                local_names=dict(geo.local_names),
+            ),
+        )
+    places = list(by_point.values())
+    Place.objects.bulk_create(
+        places,
+        update_conflicts=True,
+        unique_fields=["lat", "lon"],
+        update_fields=["name", "state", "country", "local_names"],
+    )
+    return places
 
 
 def _remember_query(key: str, places: list[Place], *, now: datetime, ttl: float) -> None:
+    entry = GeocodeQuery(query=key, fetched_at=now, expires_at=now + timedelta(seconds=ttl))
     with transaction.atomic():
-        entry, _ = GeocodeQuery.objects.update_or_create(
-            query=key,
-            defaults={"fetched_at": now, "expires_at": now + timedelta(seconds=ttl)},
+        GeocodeQuery.objects.bulk_create(  # one statement, whether the query is new or not
+            [entry],
+            update_conflicts=True,
+            unique_fields=["query"],
+            update_fields=["fetched_at", "expires_at"],
         )
         entry.matches.all().delete()
         GeocodeMatch.objects.bulk_create(

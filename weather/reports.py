@@ -26,8 +26,6 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from weather import air, hit_counts, leases
@@ -129,7 +127,7 @@ def weather_for(
         # a refused request stores nothing.
         saved = place if not place._state.adding else save_point(place)
         name_after_station(place=saved, current=current)
-        lookup = _store(saved, current, forecast, now=timezone.now())
+        lookup = _store(saved, current, forecast, now=timezone.now(), known=stored)
         report = _report(saved, chosen, (current, forecast), lookup, source="upstream")
         if air_claim is None:
             return report
@@ -255,25 +253,19 @@ def _decode(payload: Any) -> tuple[Conditions, Forecast] | None:
 
 
 def _store(
-    place: Place, current: Conditions, forecast: Forecast, *, now: datetime
+    place: Place,
+    current: Conditions,
+    forecast: Forecast,
+    *,
+    now: datetime,
+    known: WeatherLookup | None,
 ) -> WeatherLookup:
     values = {
         "payload": _encode(current, forecast),
         "fetched_at": now,
         "expires_at": now + timedelta(seconds=settings.WEATHER_CACHE_TTL),
     }
-    try:
-        with transaction.atomic():
-            lookup, _ = WeatherLookup.objects.update_or_create(
-                place=place, units=FETCHED_UNITS, defaults=values
-            )
-    except IntegrityError:
-        lookup = WeatherLookup.objects.get(place=place, units=FETCHED_UNITS)
-        for name, value in values.items():
-            setattr(lookup, name, value)
-        lookup.save(update_fields=list(values))
-    WeatherLookup.objects.filter(pk=lookup.pk).update(fetch_count=F("fetch_count") + 1)
-    return lookup
+    return WeatherLookup.store(known, values, place=place, units=FETCHED_UNITS)
 
 
 def _stored(place: Place) -> WeatherLookup | None:

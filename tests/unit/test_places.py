@@ -6,11 +6,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.fakes.client import FakeClient
 from weather import places, popularity
 from weather.caching import clear_all
+from weather.clients.schema import GeoPlace
 from weather.errors import BudgetExhausted, PlaceNotFound, UpstreamUnavailable
 from weather.models import GeocodeQuery, Place, PlaceVisit
 
@@ -54,6 +57,29 @@ def test_geocoding_is_cached_and_places_are_stored_once(client):
     assert client.calls["geocode"] == 1
     assert Place.objects.count() == 3
     assert GeocodeQuery.objects.get().hit_count == 1
+
+
+def test_a_geocoding_answer_is_stored_in_one_statement_however_many_places(client):
+    with CaptureQueriesContext(connection) as queries:
+        found = places.find_places(query="London", client=client)
+    inserts = [q["sql"] for q in queries.captured_queries if "INSERT" in q["sql"]]
+    assert len([sql for sql in inserts if '"weather_place"' in sql]) == 1
+    assert len(found) == 3
+    assert [p.pk for p in found] == [Place.objects.get(lat=p.lat, lon=p.lon).pk for p in found]
+
+
+def test_a_known_place_is_brought_up_to_date_and_keeps_its_row(client):
+    known = Place.objects.create(name="Old name", country="GB", lat="51.5073", lon="-0.1277")
+    client.answers["london"] = [
+        GeoPlace(name="London", country="gb", lat=51.50731, lon=-0.12771, local_names={"de": "L"}),
+        GeoPlace(name="London again", country="GB", lat=51.50729, lon=-0.12769),
+    ]  # fmt: skip
+    (found,) = places.find_places(query="London", client=client)
+    assert found.pk == known.pk
+    stored = Place.objects.get(pk=known.pk)
+    # The first of two answers at one point (to 4 decimals) is the one kept.
+    assert (stored.name, stored.country, stored.local_names) == ("London", "GB", {"de": "L"})
+    assert Place.objects.count() == 1
 
 
 def test_place_not_found_is_remembered_briefly(client, settings):
