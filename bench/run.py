@@ -292,7 +292,7 @@ def main() -> int:
                     print(f"== {workers} workers: cold run", flush=True)
                     colds[workers] = cold_run(server, fake, clients=50, total=args.cold_requests)
                     print(f"== {workers} workers: cold searches", flush=True)
-                    searches[workers] = footprint.cold_searches(server, COLD_SEARCH_NAMES)
+                    searches[workers] = footprint.cold_searches(server, COLD_SEARCH_NAMES, fake)
                     api_etag = server.get("/api/weather", q="London").headers["ETag"]
                     page_etag = server.get("/", q="London").headers["ETag"]
                     server.get("/", q="London", units="imperial")  # the cookie row's lookup
