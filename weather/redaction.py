@@ -35,10 +35,32 @@ _MIN_SECRET_LENGTH = 8
 _APPID = re.compile(r"(appid=)[^&\s'\"]+", re.IGNORECASE)
 
 _lock = threading.Lock()
-# The current key and a few it rotated from. Only clear_all() forgets them: a changed
-# setting does not make a key that was read any less secret.
-_secrets: deque[_Secret] = PROCESS_CACHES.register(
-    deque(maxlen=8), name="redaction.secrets", cleared_by=NO_SETTING
+
+
+class _Remembered:
+    """The current key and a few it rotated from, with every form of them ``mask`` looks
+    for, kept as one tuple so that masking (every field of every log line) reads it
+    without a lock. Only clear_all() forgets them: a changed setting does not make a
+    key that was read any less secret."""
+
+    def __init__(self) -> None:
+        self.secrets: deque[_Secret] = deque(maxlen=8)
+        self.forms: tuple[str, ...] = ()
+
+    def add(self, value: str) -> None:
+        with _lock:
+            if all(known.value != value for known in self.secrets):
+                self.secrets.append(_Secret(value))
+                self.forms = tuple(form for secret in self.secrets for form in secret.forms)
+
+    def clear(self) -> None:
+        with _lock:
+            self.secrets.clear()
+            self.forms = ()
+
+
+_remembered = PROCESS_CACHES.register(
+    _Remembered(), name="redaction.secrets", cleared_by=NO_SETTING
 )
 
 
@@ -76,11 +98,8 @@ class ApiKey:
 
 def remember(value: str) -> None:
     """Mask ``value`` wherever it is printed from now on."""
-    if len(value) < _MIN_SECRET_LENGTH:
-        return
-    with _lock:
-        if all(known.value != value for known in _secrets):
-            _secrets.append(_Secret(value))
+    if len(value) >= _MIN_SECRET_LENGTH:
+        _remembered.add(value)
 
 
 class _Secret:
@@ -149,7 +168,7 @@ def _skeleton(text: str) -> tuple[str, list[tuple[int, int]]]:
     return "".join(chars), spans
 
 
-def _found(haystack: str, needles: list[str]) -> list[tuple[int, int]]:
+def _found(haystack: str, needles: tuple[str, ...]) -> list[tuple[int, int]]:
     """Where each needle occurs in ``haystack``, as (start, end) skeleton positions."""
     found = []
     for needle in needles:
@@ -167,15 +186,14 @@ def mask(text: str) -> str:
     A secret is found in what a reader sees (``_skeleton``): spelt with escapes, split by
     invisible characters, in fullwidth or other case. So masking works on text as it is
     printed, whatever was decoded or cleaned on its way there."""
-    with _lock:
-        forms = [form for secret in _secrets for form in secret.forms]
-    if forms:
+    if forms := _remembered.forms:
         if _NEEDS_DECODING.search(text):
             skeleton, spans = _skeleton(text)
             found = [(spans[start][0], spans[end - 1][1]) for start, end in _found(skeleton, forms)]
-        else:  # printable ASCII: its skeleton is itself, lower-cased, position for position
-            found = _found(text.lower(), forms)
-        text = _replaced(text, found)
+            text = _replaced(text, found)
+        # Printable ASCII: its skeleton is itself, lower-cased, position for position.
+        elif found := _found(text.lower(), forms):
+            text = _replaced(text, found)
     # Most text masked (every field of every log line) has no "=", which _APPID needs.
     return _APPID.sub(r"\1" + MASK, text) if "=" in text else text
 
