@@ -14,6 +14,7 @@ holds whole: otherwise one machine could be a million clients.
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -33,6 +34,13 @@ trusted_proxies: Lazy[tuple[Network, ...]] = Lazy(
     _trusted_from_settings, name="client_ip.trusted_proxies", cleared_by=("WEATHER_TRUSTED_",)
 )
 """The networks whose forwarding headers are believed (WEATHER_TRUSTED_PROXIES)."""
+
+
+def forget_untrusted_proto(meta: dict[str, Any]) -> None:
+    """Drop X-Forwarded-Proto from ``meta`` (a request's) unless its peer is a trusted
+    proxy: only then may it make the request count as HTTPS."""
+    if not is_trusted_proxy(meta.get("REMOTE_ADDR", "")):
+        meta.pop("HTTP_X_FORWARDED_PROTO", None)
 
 
 def is_trusted_proxy(address: str) -> bool:

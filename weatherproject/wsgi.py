@@ -1,4 +1,5 @@
-"""WSGI entry point for gunicorn."""
+"""WSGI entry point for gunicorn: Django, with the answers each worker keeps served at
+the door (weather/replay.py)."""
 
 import os
 
@@ -6,4 +7,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "weatherproject.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from weather.replay import KeptAnswers  # noqa: E402  (the app registry is ready only now)
+
+application = KeptAnswers(django_application)

@@ -1,0 +1,59 @@
+"""Kept answers (``weather/response_cache.py``) served at the WSGI door, ahead of Django's
+request handling: ``KeptAnswers`` wraps the project's WSGI application
+(``weatherproject/wsgi.py``).
+
+A kept answer needs from the request cycle only what the middleware ahead of
+``ResponseCacheMiddleware`` gives every answer: the trusted-proxy check, the request's
+ID and its request metric. Those run here, through the same functions as there
+(``client_ip.forget_untrusted_proto``, ``request_id``, ``middleware.count_request``).
+What Django's handler adds around the chain (the request-started signal, the script
+prefix, the middleware's exception wrappers) took as long as serving the kept answer
+itself and does nothing for one. The request-finished signal still fires, when the
+server closes the answer, as it does for Django's own.
+
+Everything else, and every request no answer is kept for, goes to Django as it came.
+``ResponseCacheMiddleware`` still serves kept answers to requests that reach the chain
+(the test client calls Django's handler directly), so the two paths answer alike;
+``tests/unit/test_replay.py`` holds them to that.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+
+from weather import request_id, response_cache
+from weather.client_ip import forget_untrusted_proto
+from weather.middleware import count_request
+
+StartResponse = Callable[..., Any]
+_SAFE = frozenset({"GET", "HEAD"})
+
+
+class KeptAnswers:
+    """``application`` (Django's WSGI handler), with kept answers served before it."""
+
+    def __init__(self, application: WSGIHandler) -> None:
+        self.application = application
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") not in _SAFE:
+            return self.application(environ, start_response)
+        started = time.perf_counter()
+        request = WSGIRequest(environ)
+        # Before the lookup: the scheme is part of an answer's key.
+        forget_untrusted_proto(request.META)
+        kept = response_cache.find(request)
+        if kept is None:
+            return self.application(environ, start_response)
+        current = request_id.request_id_for(request)
+        request_id.begin(current)  # until the answer is closed (request_id._end)
+        response = response_cache.replay(request, kept)
+        response[request_id.HEADER] = current
+        count_request(request, response, started=started)
+        start_response(f"{response.status_code} {response.reason_phrase}", [*response.items()])
+        # The server closes it once sent, which sends request_finished as Django's does.
+        return response
