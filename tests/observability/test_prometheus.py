@@ -83,9 +83,11 @@ def test_promql_counts_are_exactly_what_happened(observed_app, fake_upstream, me
             )
             == 1
         )
-        assert prometheus.scalar('sum(weather_upstream_requests_total{outcome="refused"})') == (
-            refusals
+        # The refused request's weather and forecast, refused together: two calls not sent.
+        refused = prometheus.by(
+            "endpoint", 'sum by (endpoint) (weather_upstream_requests_total{outcome="refused"}) > 0'
         )
+        assert refused == {"weather": refusals, "forecast": refusals}
         durations = prometheus.scalar("sum(weather_upstream_request_duration_seconds_count)")
         assert durations == sum(sent[endpoint] for endpoint in ENDPOINTS)
         assert prometheus.by("source", "sum by (source) (weather_reports_total > 0)") == {
