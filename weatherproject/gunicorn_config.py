@@ -84,10 +84,11 @@ class AccessLogger(Logger):  # type: ignore[misc]
         request_line = (
             f"{environ['REQUEST_METHOD']} {environ['RAW_URI']} {environ['SERVER_PROTOCOL']}"
         )
+        referer, agent = environ.get("HTTP_REFERER", "-"), environ.get("HTTP_USER_AGENT", "-")
         line = (
-            f'{remote} "{request_line}" {status} {sent if sent is not None else "-"} {millis}ms'
-            f' "{environ.get("HTTP_REFERER", "-")}" "{environ.get("HTTP_USER_AGENT", "-")}"'
-            f" request_id={request_id}"
+            f'{_quoted(remote)} "{_quoted(request_line)}" {status}'
+            f" {sent if sent is not None else '-'} {millis}ms"
+            f' "{_quoted(referer)}" "{_quoted(agent)}" request_id={_quoted(request_id)}'
         )
         extra = {
             "request_id": request_id,
@@ -102,6 +103,11 @@ class AccessLogger(Logger):  # type: ignore[misc]
             self.access_log.info("%s", line, extra=extra)
         except Exception:  # as gunicorn's own: a broken line must not fail the request
             self.error(traceback.format_exc())
+
+
+def _quoted(text: str) -> str:
+    """As gunicorn's atoms escape a value: a quote in it cannot end the quoted field."""
+    return text.replace('"', '\\"')
 
 
 logger_class = AccessLogger
