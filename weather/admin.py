@@ -4,7 +4,7 @@ and upstream usage against the budget with the cache hit ratio."""
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any, ClassVar, Protocol, TypeVar, cast
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -17,7 +17,9 @@ from weather.clients.factory import default_client
 from weather.errors import OpenWeatherError
 from weather.models import (
     AirQualityLookup,
+    CachedAnswer,
     ExpiringQuerySet,
+    FetchedAnswer,
     GeocodeMatch,
     GeocodeQuery,
     Place,
@@ -26,6 +28,9 @@ from weather.models import (
 )
 from weather.reports import refresh
 from weather.vault.errors import VaultError
+
+_Answer = TypeVar("_Answer", bound=CachedAnswer)
+_Fetched = TypeVar("_Fetched", bound=FetchedAnswer)
 
 
 class FreshnessFilter(admin.SimpleListFilter):
@@ -47,8 +52,46 @@ class FreshnessFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CachedAnswerAdmin(admin.ModelAdmin[_Answer]):
+    """What every cached answer's admin offers: its freshness, no adding by hand, and
+    expiring the selected rows."""
+
+    # What the expire message calls the rows: "Expired 3 lookup(s)."
+    message_noun: ClassVar[str]
+    actions = ["expire_now"]
+
+    @admin.display(boolean=True, description="fresh")
+    def fresh(self, obj: _Answer) -> bool:
+        return obj.is_fresh()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Answers come from the upstream only; a hand-made one would be served as fetched.
+        return False
+
+    @admin.action(description="Expire now (next request fetches again)")
+    def expire_now(self, request: HttpRequest, queryset: ExpiringQuerySet[_Answer]) -> None:
+        count = queryset.expire_now()
+        self.message_user(request, f"Expired {count} {self.message_noun}.", messages.SUCCESS)
+
+
+class _HasPayload(Protocol):
+    # Each fetched answer declares its own payload field (their help texts differ).
+    payload: Any
+
+
+class FetchedAnswerAdmin(CachedAnswerAdmin[_Fetched]):
+    """A fetched answer's admin: the raw payload hidden, shown read-only and pretty-printed."""
+
+    exclude = ["payload"]
+
+    @admin.display(description="payload")
+    def payload_pretty(self, obj: _HasPayload) -> str:
+        text = json.dumps(obj.payload, indent=2, sort_keys=True, ensure_ascii=False)
+        return format_html('<pre class="payload">{}</pre>', text)
+
+
 @admin.register(WeatherLookup)
-class WeatherLookupAdmin(admin.ModelAdmin[WeatherLookup]):
+class WeatherLookupAdmin(FetchedAnswerAdmin[WeatherLookup]):
     list_display = [
         "place",
         "units",
@@ -72,26 +115,8 @@ class WeatherLookupAdmin(admin.ModelAdmin[WeatherLookup]):
         "fetch_count",
         "payload_pretty",
     ]
-    exclude = ["payload"]
     actions = ["expire_now", "refresh_now"]
-
-    @admin.display(boolean=True, description="fresh")
-    def fresh(self, obj: WeatherLookup) -> bool:
-        return obj.is_fresh()
-
-    @admin.display(description="payload")
-    def payload_pretty(self, obj: WeatherLookup) -> str:
-        text = json.dumps(obj.payload, indent=2, sort_keys=True, ensure_ascii=False)
-        return format_html('<pre class="payload">{}</pre>', text)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Lookups come from the upstream only; a hand-made payload would be served as weather.
-        return False
-
-    @admin.action(description="Expire now (next request fetches again)")
-    def expire_now(self, request: HttpRequest, queryset: ExpiringQuerySet[WeatherLookup]) -> None:
-        count = queryset.expire_now()
-        self.message_user(request, f"Expired {count} lookup(s).", messages.SUCCESS)
+    message_noun = "lookup(s)"
 
     @admin.action(description="Refresh now from OpenWeather")
     def refresh_now(self, request: HttpRequest, queryset: QuerySet[WeatherLookup]) -> None:
@@ -110,7 +135,7 @@ class WeatherLookupAdmin(admin.ModelAdmin[WeatherLookup]):
 
 
 @admin.register(AirQualityLookup)
-class AirQualityLookupAdmin(admin.ModelAdmin[AirQualityLookup]):
+class AirQualityLookupAdmin(FetchedAnswerAdmin[AirQualityLookup]):
     list_display = ["place", "aqi", "fetched_at", "expires_at", "fresh", "hit_count", "fetch_count"]
     list_filter = [FreshnessFilter, "place__country"]
     search_fields = ["place__name", "place__state", "place__country"]
@@ -125,32 +150,11 @@ class AirQualityLookupAdmin(admin.ModelAdmin[AirQualityLookup]):
         "fetch_count",
         "payload_pretty",
     ]
-    exclude = ["payload"]
-    actions = ["expire_now"]
+    message_noun = "air quality lookup(s)"
 
     @admin.display(description="index (1-5)")
     def aqi(self, obj: AirQualityLookup) -> object:
         return obj.payload.get("aqi") if isinstance(obj.payload, dict) else None
-
-    @admin.display(boolean=True, description="fresh")
-    def fresh(self, obj: AirQualityLookup) -> bool:
-        return obj.is_fresh()
-
-    @admin.display(description="payload")
-    def payload_pretty(self, obj: AirQualityLookup) -> str:
-        text = json.dumps(obj.payload, indent=2, sort_keys=True, ensure_ascii=False)
-        return format_html('<pre class="payload">{}</pre>', text)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Air quality comes from the upstream only, as the weather does.
-        return False
-
-    @admin.action(description="Expire now (next request fetches again)")
-    def expire_now(
-        self, request: HttpRequest, queryset: ExpiringQuerySet[AirQualityLookup]
-    ) -> None:
-        count = queryset.expire_now()
-        self.message_user(request, f"Expired {count} air quality lookup(s).", messages.SUCCESS)
 
 
 @admin.register(Place)
@@ -172,28 +176,21 @@ class GeocodeMatchInline(admin.TabularInline[GeocodeMatch, GeocodeQuery]):
 
 
 @admin.register(GeocodeQuery)
-class GeocodeQueryAdmin(admin.ModelAdmin[GeocodeQuery]):
+class GeocodeQueryAdmin(CachedAnswerAdmin[GeocodeQuery]):
     list_display = ["query", "matches_found", "fetched_at", "expires_at", "fresh", "hit_count"]
     search_fields = ["query"]
     readonly_fields = ["query", "fetched_at", "expires_at", "hit_count"]
     inlines = [GeocodeMatchInline]
-    actions = ["expire_now"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+    message_noun = "query(ies)"
 
     @admin.display(description="matches")
     def matches_found(self, obj: GeocodeQuery) -> int:
         return obj.matches.count()
 
-    @admin.display(boolean=True, description="fresh")
-    def fresh(self, obj: GeocodeQuery) -> bool:
-        return obj.is_fresh()
-
+    # Only the description differs: a geocoding answer is asked for by a search.
     @admin.action(description="Expire now (next search asks the geocoder again)")
     def expire_now(self, request: HttpRequest, queryset: ExpiringQuerySet[GeocodeQuery]) -> None:
-        count = queryset.expire_now()
-        self.message_user(request, f"Expired {count} query(ies).", messages.SUCCESS)
+        super().expire_now(request, queryset)
 
 
 def cache_hit_ratio() -> float | None:

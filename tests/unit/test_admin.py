@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from weather.models import Place, WeatherLookup
+from weather.models import AirQualityLookup, GeocodeQuery, Place, WeatherLookup
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +53,30 @@ def test_expire_now_action(admin_client, stored_lookup):
     assert "Expired 1 lookup(s)." in response.content.decode()
     stored_lookup.refresh_from_db()
     assert not stored_lookup.is_fresh()
+
+
+def test_expire_now_action_on_air_quality(admin_client, stored_lookup):
+    air = AirQualityLookup.objects.get()
+    response = admin_client.post(
+        "/admin/weather/airqualitylookup/",
+        {"action": "expire_now", "_selected_action": [air.pk]},
+        follow=True,
+    )
+    assert "Expired 1 air quality lookup(s)." in response.content.decode()
+    air.refresh_from_db()
+    assert not air.is_fresh()
+
+
+def test_expire_now_action_on_geocoding_queries(admin_client, stored_lookup):
+    changelist = "/admin/weather/geocodequery/"
+    assert "next search asks the geocoder again" in admin_client.get(changelist).content.decode()
+    query = GeocodeQuery.objects.get()
+    response = admin_client.post(
+        changelist, {"action": "expire_now", "_selected_action": [query.pk]}, follow=True
+    )
+    assert "Expired 1 query(ies)." in response.content.decode()
+    query.refresh_from_db()
+    assert not query.is_fresh()
 
 
 def test_refresh_now_action_fetches_again(admin_client, stored_lookup, stubbed_services):
