@@ -21,12 +21,10 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.conftest import API_KEY
 from tests.fakes.openweather import FakeOpenWeather
-from tests.support.appserver import AppServer, wired_app
+from tests.support.appserver import AppServer
 from tests.support.network import free_port, session_from
 from tests.support.nginx import Nginx, StackProxy
-from tests.support.openbao import seed_weather_key
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -83,29 +81,23 @@ PROXIES = {"a CDN's cache": CachingProxy, "the stack's own nginx": StackProxy}
 
 
 @pytest.fixture(params=list(PROXIES))
-def site(request, tmp_path, static_root, openbao_server) -> Iterator[Site]:
+def site(request, server_env, fake_upstream) -> Iterator[Site]:
     """The app behind a shared cache: a bare one obeying the app's headers, as a CDN
     would, and docker/nginx/weather.conf as it ships (its own short-lived cache)."""
-    token = seed_weather_key(openbao_server, api_key=API_KEY)
+    env = {
+        **server_env,
+        "WEATHER_CACHE_TTL": str(CACHE_TTL),
+        "WEATHER_MEMO_SECONDS": "0",
+        "WEATHER_TRUSTED_PROXIES": "127.0.0.1/32",
+        # A cold search's four calls (geocoding, weather, forecast, air), no more.
+        "WEATHER_CLIENT_BUDGET_PER_MINUTE": "4",
+        "WEATHER_CLIENT_BUDGET_PER_DAY": "100",
+    }
     with (
-        FakeOpenWeather(api_key=API_KEY) as fake,
-        wired_app(
-            tmp_path,
-            static_root=static_root,
-            vault_addr=openbao_server.addr,
-            vault_token=token,
-            upstream_url=fake.base_url,
-            WEATHER_CACHE_TTL=str(CACHE_TTL),
-            WEATHER_MEMO_SECONDS="0",
-            WEATHER_TRUSTED_PROXIES="127.0.0.1/32",
-            # A cold search's four calls (geocoding, weather, forecast, air), no more.
-            WEATHER_CLIENT_BUDGET_PER_MINUTE="4",
-            WEATHER_CLIENT_BUDGET_PER_DAY="100",
-        ) as env,
         AppServer(env=env, workers=2) as server,
         PROXIES[request.param](f"127.0.0.1:{server.port}") as proxy,
     ):
-        yield Site(proxy, fake)
+        yield Site(proxy, fake_upstream)
 
 
 def test_one_client_s_spent_share_does_not_empty_the_suggestions_for_everyone(site):

@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.support.appserver import AppServer, wired_app
+from tests.support.appserver import AppServer
 
 pytestmark = pytest.mark.integration
 
@@ -31,19 +31,8 @@ SEED = 20261205
 
 
 @pytest.fixture
-def served_app(
-    tmp_path, openbao_server, vault_token, fake_upstream, static_root
-) -> Iterator[AppServer]:
-    with (
-        wired_app(
-            tmp_path,
-            static_root=static_root,
-            vault_addr=openbao_server.addr,
-            vault_token=vault_token,
-            upstream_url=fake_upstream.base_url,
-        ) as env,
-        AppServer(env=env, workers=2) as server,
-    ):
+def served_app(server_env) -> Iterator[AppServer]:
+    with AppServer(env=server_env, workers=2) as server:
         yield server
 
 

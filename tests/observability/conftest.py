@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.appserver import AppServer, wired_app
+from tests.support.appserver import AppServer
 
 GUNICORN_CONFIG = ("--config=python:weatherproject.gunicorn_config", "--access-logfile=-")
 WORKERS = 3
@@ -24,11 +24,10 @@ def metrics_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def observed_app(
-    tmp_path, openbao_server, vault_token, fake_upstream, static_root, metrics_dir
-) -> Iterator[AppServer]:
+def observed_app(server_env, metrics_dir) -> Iterator[AppServer]:
     """gunicorn with the image's config, three workers, and a small share per client."""
-    overrides = {
+    env = {
+        **server_env,
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         "WEATHER_LOG_FORMAT": "json",
         # A small share per client, so one greedy client is refused (each test client
@@ -40,15 +39,5 @@ def observed_app(
         # nginx (test_nginx.py) is on loopback: its X-Request-ID is believed.
         "WEATHER_TRUSTED_PROXIES": "127.0.0.1",
     }
-    with (
-        wired_app(
-            tmp_path,
-            static_root=static_root,
-            vault_addr=openbao_server.addr,
-            vault_token=vault_token,
-            upstream_url=fake_upstream.base_url,
-            **overrides,
-        ) as env,
-        AppServer(env=env, workers=WORKERS, extra_args=GUNICORN_CONFIG) as server,
-    ):
+    with AppServer(env=env, workers=WORKERS, extra_args=GUNICORN_CONFIG) as server:
         yield server

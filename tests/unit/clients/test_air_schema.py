@@ -6,30 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests
-import requests_mock
 
 from tests.fakes.air_bodies import HOSTILE_AIR_BODIES, air_pollution, hostile_air_body
-from tests.fakes.keys import FakeKeys
+from tests.unit.clients.conftest import BASE, KEY
 from weather.clients.air_schema import AirPollution, parse_air_pollution
-from weather.clients.openweather import OpenWeatherClient
 from weather.errors import UpstreamUnavailable
 
-BASE = "http://upstream.invalid"
 AIR = BASE + "/data/2.5/air_pollution"
-KEY = "air-schema-key-0123456789"
-
-
-@pytest.fixture
-def transport() -> requests_mock.Adapter:
-    return requests_mock.Adapter()
-
-
-@pytest.fixture
-def owm(transport: requests_mock.Adapter) -> OpenWeatherClient:
-    session = requests.Session()
-    session.mount("http://", transport)
-    return OpenWeatherClient(base_url=BASE, keys=FakeKeys(KEY), session=session, max_bytes=65536)
 
 
 def test_the_fake_upstream_s_answer_is_read_with_every_component(owm, transport):
@@ -70,7 +53,8 @@ def test_an_answer_echoing_the_key_is_refused_without_the_key_in_the_error(owm, 
     assert not any(KEY in repr(error) for error in chain if error is not None)
 
 
-def test_an_oversized_body_is_refused(owm, transport):
+def test_an_oversized_body_is_refused(make_owm, transport):
+    owm = make_owm(max_bytes=65536)
     padding = " " * 70_000
     transport.register_uri("GET", AIR, content=json.dumps({"list": [], "x": padding}).encode())
     with pytest.raises(UpstreamUnavailable):

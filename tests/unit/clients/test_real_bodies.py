@@ -16,10 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-import requests_mock
 
-from tests.fakes.keys import FakeKeys
+from tests.unit.clients.conftest import BASE
 from tests.unit.conftest import UPSTREAM
 from weather.clients.air_schema import AirPollution
 from weather.clients.openweather import OpenWeatherClient
@@ -33,8 +31,7 @@ from weather.errors import (
 )
 from weather.units import Units
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "openweather"
-BASE = "http://upstream.invalid"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "openweather"
 PATHS = {
     "geo": "/geo/1.0/direct",
     "weather": "/data/2.5/weather",
@@ -137,18 +134,6 @@ def test_every_fixture_file_has_a_verdict():
 def test_no_fixture_holds_an_api_key():
     for path in FIXTURES.iterdir():
         assert not re.search(r"appid=(?!\{)", path.read_text(encoding="utf-8"), re.IGNORECASE)
-
-
-@pytest.fixture
-def transport() -> requests_mock.Adapter:
-    return requests_mock.Adapter()
-
-
-@pytest.fixture
-def owm(transport: requests_mock.Adapter) -> OpenWeatherClient:
-    session = requests.Session()
-    session.mount("http://", transport)
-    return OpenWeatherClient(base_url=BASE, keys=FakeKeys("real-bodies-key"), session=session)
 
 
 def call(owm: OpenWeatherClient, endpoint: str) -> Any:
