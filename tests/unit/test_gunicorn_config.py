@@ -16,9 +16,21 @@ from gunicorn.glogging import Logger
 
 from weather.jsonlog import JsonFormatter
 from weather.redaction import ApiKey
-from weatherproject import gunicorn_config
 
 SECRET = "k3y-in-an-access-line-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def gunicorn_config(monkeypatch, tmp_path):
+    """The config module, imported with a metrics directory of the test's own: on import
+    it names one for the process when none is set, which would put every later test's
+    metrics into multiprocess mode."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    from weatherproject import gunicorn_config
+
+    return gunicorn_config
+
+
 ELAPSED = datetime.timedelta(seconds=1, microseconds=234_567)
 
 
@@ -46,11 +58,13 @@ def environ(**overrides: str) -> dict[str, Any]:
     }
 
 
-def logger(access_log_format: str = gunicorn_config.access_log_format) -> tuple[Any, io.StringIO]:
+def logger(access_log_format: str | None = None) -> tuple[Any, io.StringIO]:
     """The image's access logger writing JSON lines into a buffer."""
+    from weatherproject import gunicorn_config
+
     config = Config()
     config.set("accesslog", "-")
-    config.set("access_log_format", access_log_format)
+    config.set("access_log_format", access_log_format or gunicorn_config.access_log_format)
     access_logger = gunicorn_config.AccessLogger(config)
     lines = io.StringIO()
     handler = logging.StreamHandler(lines)
