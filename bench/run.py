@@ -4,8 +4,11 @@ the cold-cache upstream cost, and the original example's one-call-per-request be
 Everything runs here, on loopback, in one go, so each figure sits beside its
 baseline measured under the same machine load:
 
-- gunicorn with 2 and then 4 sync workers, production settings, whitenoise, the
-  image's gunicorn config (metrics in multiprocess mode);
+- gunicorn with 2 and then 4 workers of 4 threads each, as the image runs it
+  (docker/start: ``--threads 4``, so gthread workers that keep connections open),
+  production settings, whitenoise, the image's gunicorn config (metrics in
+  multiprocess mode), an access log; the floor under the very same flags
+  (``--threads 1``: sync workers, one connection per request, as before);
 - beside it, the same app with ``WEATHER_METRICS=0``: the cached paths measured on
   one, then the other, twice over, so the cost of counting is seen under the same load;
 - the fake OpenWeather server answering after 150 ms, like the real one;
@@ -236,6 +239,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--cold-requests", type=int, default=2000)
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 4])
+    parser.add_argument(
+        "--threads", type=int, default=4, help="per worker, for the app and the floor alike"
+    )
     parser.add_argument("--memory-places", type=int, default=2000, help="0: no memory row")
     parser.add_argument("--memory-views", type=int, default=10000)
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
@@ -278,14 +284,18 @@ def main() -> int:
                     AppServer(
                         env=bare_env,
                         workers=workers,
+                        threads=args.threads,
                         app="bench.bare_django:application",
                         extra_args=GUNICORN_CONFIG,
                     ) as bare,
-                    AppServer(env=env, workers=workers, extra_args=GUNICORN_CONFIG) as server,
+                    AppServer(
+                        env=env, workers=workers, threads=args.threads, extra_args=GUNICORN_CONFIG
+                    ) as server,
                     StackProxy(f"127.0.0.1:{server.port}") as proxy,
                     AppServer(
                         env={**env, "WEATHER_METRICS": "0"},
                         workers=workers,
+                        threads=args.threads,
                         extra_args=GUNICORN_CONFIG,
                     ) as unmetered,
                 ):
@@ -386,8 +396,9 @@ def render(args, rows, colds, naive, metrics_cost, counting) -> str:
         "# Benchmark results",
         "",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
-        f"`make bench`: wrk -t2 -c{args.connections} -d{args.seconds}s per row, gunicorn sync "
-        "workers, production settings, the fake upstream answering after "
+        f"`make bench`: wrk -t2 -c{args.connections} -d{args.seconds}s per row, gunicorn "
+        f"workers of {args.threads} thread(s) each ({'gthread' if args.threads > 1 else 'sync'}"
+        ", the image's flags), production settings, the fake upstream answering after "
         f"{UPSTREAM_LATENCY * 1000:.0f} ms, OpenBao for the key, "
         f"{database_name()}."
         " wrk and the server share the machine's cores, so compare rows, not machines.",
