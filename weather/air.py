@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from weather import hit_counts, leases
 from weather.clients.air_schema import AirPollution
-from weather.clients.openweather import WeatherApi
+from weather.clients.protocols import WeatherApi
 from weather.errors import OpenWeatherError, UpstreamUnavailable
 from weather.models import AirQualityLookup, Place
 from weather.vault.errors import VaultError

@@ -23,7 +23,7 @@ from django.utils import timezone
 from weather import hit_counts, leases, popularity
 from weather.caching import TimedValue
 from weather.clients.factory import request_deadline
-from weather.clients.openweather import WeatherApi
+from weather.clients.protocols import WeatherApi
 from weather.clients.schema import Conditions, GeoPlace
 from weather.errors import FALLBACK_ERRORS, PlaceNotFound, UpstreamUnavailable
 from weather.models import GeocodeMatch, GeocodeQuery, Place

@@ -32,7 +32,7 @@ from weather import air, hit_counts, leases
 from weather.air import AirQuality, air_quality_for
 from weather.caching import BoundedCache
 from weather.clients.factory import request_deadline
-from weather.clients.openweather import WeatherApi
+from weather.clients.protocols import WeatherApi
 from weather.clients.schema import Conditions, Forecast, ForecastStep
 from weather.conversions import FETCHED_UNITS, in_units
 from weather.errors import FALLBACK_ERRORS, OpenWeatherError, UpstreamUnavailable

@@ -1,4 +1,5 @@
-"""The unit systems OpenWeather answers in, and the wind units and clocks people read."""
+"""The unit systems OpenWeather answers in, and the wind units and clocks people read;
+the choices the page offers of each."""
 
 from __future__ import annotations
 
@@ -29,6 +30,22 @@ class Clock(models.TextChoices):
 
     H24 = "24h", _("24-hour")
     H12 = "12h", _("12-hour")
+
+
+# The page's toggle offers the two scales people use; "standard" (K) stays in the API.
+UNIT_CHOICES = ((Units.METRIC.value, "°C"), (Units.IMPERIAL.value, "°F"))
+# The settings' choices, as people read them (the API's labels are in serializers.py).
+WIND_CHOICES = (
+    (WindUnit.KMH.value, _("km/h")),
+    (WindUnit.MS.value, _("m/s")),
+    (WindUnit.MPH.value, _("mph")),
+    (WindUnit.KNOTS.value, _("knots")),
+    (WindUnit.BEAUFORT.value, _("Beaufort")),
+)
+CLOCK_CHOICES = (
+    (Clock.H24.value, _("24-hour")),
+    (Clock.H12.value, _("12-hour")),
+)
 
 
 def default_wind(units: Units) -> WindUnit:

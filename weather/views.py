@@ -45,7 +45,7 @@ from weather.openapi import api_document
 from weather.places import MAX_QUERY_LENGTH, popular_places, suggest_places
 from weather.reports import WeatherReport, count_hit, weather_at, weather_for_query
 from weather.serializers import DOCUMENT_VERSION, UNIT_LABELS, encoded_report, place_document
-from weather.units import Clock, Display, Units, WindUnit
+from weather.units import CLOCK_CHOICES, UNIT_CHOICES, WIND_CHOICES, Clock, Display, Units, WindUnit
 from weather.vault.errors import VaultError
 from weather.vault.keycache import api_keys
 
@@ -53,20 +53,6 @@ logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 60
 SEARCH_PARAMS = ("q", "lat", "lon")
-# The page's toggle offers the two scales people use; "standard" (K) stays in the API.
-UNIT_CHOICES = ((Units.METRIC.value, "°C"), (Units.IMPERIAL.value, "°F"))
-# The settings' choices, as people read them (the API's labels are in serializers.py).
-WIND_CHOICES = (
-    (WindUnit.KMH.value, gettext_lazy("km/h")),
-    (WindUnit.MS.value, gettext_lazy("m/s")),
-    (WindUnit.MPH.value, gettext_lazy("mph")),
-    (WindUnit.KNOTS.value, gettext_lazy("knots")),
-    (WindUnit.BEAUFORT.value, gettext_lazy("Beaufort")),
-)
-CLOCK_CHOICES = (
-    (Clock.H24.value, gettext_lazy("24-hour")),
-    (Clock.H12.value, gettext_lazy("12-hour")),
-)
 # What a page can be shown in; the dashboard varies on Cookie unless the address names all.
 DISPLAY_PARAMS = ("units", "wind", "clock")
 EXAMPLE_PLACES = ("London", "New York", "Tokyo", "São Paulo", "Cape Town")

@@ -2,8 +2,9 @@
 
 JSON nested 100,000 deep, a body dripped one byte every 2 s, 300 MB bodies, absurd
 coordinates, control characters or wrong types in every field, and error messages that echo
-the key. Each mode is a function from the request to an :data:`Answer`; the server
-(:mod:`tests.fakes.openweather`) sends it, streaming a :class:`Streamed` body piece by piece.
+the key. Each mode is a function from the request to an :data:`Answer`; the fake
+(:mod:`tests.fakes.openweather`) answers with it, and its server
+(:mod:`tests.fakes.http_server`) sends it, streaming a :class:`Streamed` body piece by piece.
 """
 
 from __future__ import annotations

@@ -12,25 +12,20 @@ demo and the CI smoke test::
 Tests set faults, latency and the accepted key through methods on :class:`FakeOpenWeather`.
 Over HTTP it only reports: ``GET /__fake__/calls`` (the per-endpoint counters, for the
 smoke test) and ``GET /__fake__/config`` (the settings, for the compose healthcheck).
+Serving it (the thread, connections, streamed bodies) is :mod:`tests.fakes.http_server`'s.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
 import signal
-import socket
-import socketserver
 import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
 
 from tests.fakes.air_bodies import air_pollution
 from tests.fakes.bodies import (
@@ -38,12 +33,12 @@ from tests.fakes.bodies import (
     MALFORMED_BODY,
     UNAUTHORIZED_BODY,
     current_weather,
-    encoded,
     error_body,
     forecast,
     geocode,
 )
-from tests.fakes.hostile import HOSTILE_MODES, Answer, Streamed
+from tests.fakes.hostile import HOSTILE_MODES, Answer
+from tests.fakes.http_server import FakeHTTPServer
 
 __all__ = ["FakeOpenWeather", "main"]
 
@@ -57,90 +52,6 @@ class _Fault:
     mode: str | None = None  # which of HOSTILE_MODES, for "hostile"
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeOpenWeather
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind does a reverse DNS lookup (getfqdn) that can stall for seconds.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Stay quiet: clients hanging up mid-response are routine here."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-    server_version = "openresty"
-    sys_version = ""
-    timeout = 60  # lets idle keep-alive connections go eventually
-    # As nginx (tcp_nodelay on) does: without it, Nagle's algorithm holds an answer's body
-    # behind its headers until the client's delayed ACK, 40 ms more for any large answer.
-    disable_nagle_algorithm = True
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.fake._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.fake._track(self.connection, add=False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Log nothing: request lines carry the key (``appid``)."""
-
-    def _send(self, status: int, body: bytes | Streamed | Any) -> None:
-        if isinstance(body, Streamed):
-            self._stream(status, body)
-            return
-        if not isinstance(body, bytes):
-            body = encoded(body)
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _stream(self, status: int, body: Streamed) -> None:
-        """Write ``body`` piece by piece, until it ends, the client leaves or the fake stops."""
-        self.close_connection = True  # whatever the client read of it, the connection is spent
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        for name, value in body.headers:
-            self.send_header(name, value)
-        chunked = body.length is None
-        if chunked:
-            self.send_header("Transfer-Encoding", "chunked")
-        else:
-            self.send_header("Content-Length", str(body.length))
-        self.end_headers()
-        stopping = self.server.fake._stopping
-        with contextlib.suppress(OSError):  # the client hung up: routine here
-            for piece in body.pieces:
-                if stopping.wait(body.pause) if body.pause else stopping.is_set():
-                    return
-                self.wfile.write(b"%x\r\n%b\r\n" % (len(piece), piece) if chunked else piece)
-            if chunked:
-                self.wfile.write(b"0\r\n\r\n")
-
-    def do_GET(self) -> None:
-        url = urlsplit(self.path)
-        query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        fake = self.server.fake
-        if url.path == f"{_CONTROL_PREFIX}calls":
-            self._send(200, fake.call_counts())
-        elif url.path == f"{_CONTROL_PREFIX}config":
-            self._send(200, fake.config())
-        elif url.path in ENDPOINTS:
-            self._send(*fake._answer(ENDPOINTS[url.path], query))
-        else:
-            self._send(404, {"cod": "404", "message": "Internal error"})
-
-
 def _float_param(query: dict[str, str], name: str, bound: float) -> float | None:
     try:
         value = float(query[name])
@@ -149,8 +60,10 @@ def _float_param(query: dict[str, str], name: str, bound: float) -> float | None
     return value if math.isfinite(value) and -bound <= value <= bound else None
 
 
-class FakeOpenWeather:
+class FakeOpenWeather(FakeHTTPServer):
     """OpenWeather look-alike with a settable fault, latency and key, and per-endpoint counters."""
+
+    thread_name = "fake-openweather"
 
     def __init__(
         self,
@@ -160,71 +73,14 @@ class FakeOpenWeather:
         api_key: str = "test-key",
         latency: float = 0.0,
     ) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(host=host, port=port)
         self.api_key = api_key
         self.latency = latency  # seconds added to every API answer
         self.drip_interval = 2.0  # seconds between the bytes of a "drip" answer
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
         self._fault: _Fault | None = None
         self._endpoint_faults: dict[str, int] = {}
         self._calls: dict[str, int] = {}
-        self._connections: set[socket.socket] = set()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self.reset()
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        if self._server is not None:
-            raise RuntimeError("already started")
-        server = _Server((self.host, self.port), _Handler)
-        server.fake = self
-        self._stopping.clear()
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name=f"fake-openweather-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._stopping.set()  # ends answers still being streamed
-        server.shutdown()
-        server.server_close()
-        # Idle keep-alive connections would otherwise keep answering after stop().
-        with self._lock:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     # -- what tests change -------------------------------------------------------------------
 
@@ -286,9 +142,15 @@ class FakeOpenWeather:
 
     # -- request handling --------------------------------------------------------------------
 
-    def _track(self, conn: socket.socket, *, add: bool) -> None:
-        with self._lock:
-            (self._connections.add if add else self._connections.discard)(conn)
+    def respond(self, path: str, query: dict[str, str]) -> Answer:
+        """Answer an API endpoint as OpenWeather does, or report the counters or settings."""
+        if path == f"{_CONTROL_PREFIX}calls":
+            return 200, self.call_counts()
+        if path == f"{_CONTROL_PREFIX}config":
+            return 200, self.config()
+        if path in ENDPOINTS:
+            return self._answer(ENDPOINTS[path], query)
+        return 404, {"cod": "404", "message": "Internal error"}
 
     def _answer(self, endpoint: str, query: dict[str, str]) -> Answer:
         with self._lock:

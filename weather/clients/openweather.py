@@ -4,7 +4,7 @@ Places are resolved by the geocoding API first and weather is then asked for by
 coordinates, because OpenWeather deprecated looking weather up by city name.
 
 Every failure surfaces as one of ``weather.errors``' tree, decided in one place
-(``_raise_for``).
+(``answers.raise_for``).
 
 The API key travels as the ``appid`` query parameter (OpenWeather accepts it
 nowhere else), so request URLs are secrets: this module never puts a URL, or an
@@ -22,21 +22,22 @@ import copy
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 import requests
 import urllib3
 from django.views.decorators.debug import sensitive_variables
 
-from weather import metrics
 from weather.clients.air_schema import AirPollution, parse_air_pollution
+from weather.clients.answers import PARSE_ERRORS, parse_answer, raise_for, status_of
+from weather.clients.protocols import Budget, KeySource
 from weather.clients.reading import AnswerRefused, parse_json, read_capped
+from weather.clients.recording import ENDPOINTS, outcome_of, record_call
 from weather.clients.schema import (
     Conditions,
     Forecast,
     GeoPlace,
-    clean_text,
     parse_conditions,
     parse_forecast,
     parse_geo_place,
@@ -45,7 +46,6 @@ from weather.errors import (
     InvalidApiKey,
     OpenWeatherError,
     PlaceNotFound,
-    UpstreamRateLimited,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
@@ -54,143 +54,8 @@ from weather.units import Units
 
 logger = logging.getLogger(__name__)
 
-
-class KeySource(Protocol):
-    """Where the client gets its API key: ``weather.vault.ApiKeyCache`` in the app."""
-
-    def get(self) -> ApiKey: ...
-
-    def invalidate(self) -> None: ...
-
-
-class Budget(Protocol):
-    """Spends upstream calls or raises BudgetExhausted: ``weather.budget.UpstreamBudget``."""
-
-    def spend(self, *, refresh: bool = False, calls: int = 1) -> None: ...
-
-
-def _status_of(body: Any, fallback: int) -> int:
-    """Read OpenWeather's ``cod``, which is a number on some endpoints and a string on others."""
-    if isinstance(body, dict) and "cod" in body:
-        try:
-            return int(str(body["cod"]).strip())
-        except ValueError:
-            return fallback
-    return fallback
-
-
-def _upstream_message(body: Any) -> str:
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return clean_text(body["message"])
-    return ""
-
-
-def _raise_for(status: int, body: Any) -> None:
-    """Turn an upstream status into the error tree; return quietly on success."""
-    if 200 <= status < 300:
-        return
-    detail = _upstream_message(body)
-    suffix = f": {detail}" if detail else ""
-    if status == 401:
-        raise InvalidApiKey(f"OpenWeather rejected the API key (401){suffix}")
-    if status == 404:
-        raise PlaceNotFound(f"OpenWeather found no such place (404){suffix}")
-    if status == 429:
-        raise UpstreamRateLimited(f"OpenWeather rate limit reached (429){suffix}")
-    raise UpstreamUnavailable(f"OpenWeather answered {status}{suffix}")
-
-
 _CURRENT, _FORECAST = "/data/2.5/weather", "/data/2.5/forecast"
 _AIR = "/data/2.5/air_pollution"
-
-# The endpoint label of each path (weather_upstream_requests_total, the upstream log line).
-ENDPOINTS = {
-    "/geo/1.0/direct": "geocode",
-    "/data/2.5/weather": "weather",
-    "/data/2.5/forecast": "forecast",
-    "/data/2.5/air_pollution": "air_pollution",
-}
-
-
-def _outcome(error: OpenWeatherError) -> str:
-    """The metric's outcome label for a call that ended in ``error``."""
-    if isinstance(error, UpstreamTimeout):
-        return "timeout"
-    if isinstance(error, InvalidApiKey):
-        return "invalid_key"
-    if isinstance(error, UpstreamRateLimited):
-        return "rate_limited"
-    if isinstance(error, PlaceNotFound):
-        return "not_found"
-    return "error"
-
-
-def _record_call(
-    *, endpoint: str, outcome: str, status: int | None, seconds: float | None, reason: str = ""
-) -> None:
-    """Count the call and log it: one INFO line per call, sent or refused."""
-    metrics.upstream_call(endpoint=endpoint, outcome=outcome, seconds=seconds)
-    duration_ms = None if seconds is None else round(seconds * 1000, 1)
-    logger.info(
-        "upstream call %s: %s (status %s, %s ms)%s",
-        endpoint,
-        outcome,
-        status if status is not None else "-",
-        duration_ms if duration_ms is not None else "-",
-        f": {reason}" if reason else "",
-        extra={
-            "endpoint": endpoint,
-            "outcome": outcome,
-            "status": status,
-            "duration_ms": duration_ms,
-            **({"reason": reason} if reason else {}),
-        },
-    )
-
-
-_Parsed = TypeVar("_Parsed")
-# What the schema's parsers raise on an answer they cannot use.
-_PARSE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError)
-
-
-def _parse(parser: Callable[[Any], _Parsed], body: Any, what: str) -> _Parsed:
-    try:
-        return parser(body)
-    except _PARSE_ERRORS as exc:
-        # Nothing in a parse error can hold the key, so chaining is safe here.
-        raise UpstreamUnavailable(f"OpenWeather sent an unexpected {what} payload") from exc
-
-
-class WeatherApi(Protocol):
-    """What the services need of a client: ``OpenWeatherClient``, or a test's fake."""
-
-    def geocode(
-        self, query: str, *, limit: int = 5, deadline: float | None = None, refresh: bool = False
-    ) -> list[GeoPlace]: ...
-
-    def current_and_forecast(
-        self,
-        *,
-        lat: float,
-        lon: float,
-        units: Units,
-        deadline: float | None = None,
-        refresh: bool = False,
-    ) -> tuple[Conditions, Forecast]: ...
-
-    def air_pollution(
-        self, *, lat: float, lon: float, deadline: float | None = None, refresh: bool = False
-    ) -> AirPollution: ...
-
-    def current_forecast_and_air(
-        self,
-        *,
-        lat: float,
-        lon: float,
-        units: Units,
-        deadline: float | None = None,
-        refresh: bool = False,
-    ) -> tuple[Conditions, Forecast, AirPollution | OpenWeatherError]: ...
 
 
 class OpenWeatherClient:
@@ -233,7 +98,7 @@ class OpenWeatherClient:
         for item in body:
             try:
                 places.append(parse_geo_place(item))
-            except _PARSE_ERRORS:
+            except PARSE_ERRORS:
                 # One odd entry (no coordinates, say) costs that entry, not the answer.
                 logger.info("dropped a geocoding entry OpenWeather sent in an unexpected shape")
         if not places:
@@ -252,7 +117,7 @@ class OpenWeatherClient:
         """Fetch the current conditions at a point."""
         params = {"lat": lat, "lon": lon, "units": units}
         body = self._get(_CURRENT, params, deadline, refresh)
-        return _parse(parse_conditions, body, "current weather")
+        return parse_answer(parse_conditions, body, "current weather")
 
     def forecast(
         self,
@@ -266,14 +131,14 @@ class OpenWeatherClient:
         """Fetch the 5-day forecast in 3-hour steps at a point."""
         params = {"lat": lat, "lon": lon, "units": units}
         body = self._get(_FORECAST, params, deadline, refresh)
-        return _parse(parse_forecast, body, "forecast")
+        return parse_answer(parse_forecast, body, "forecast")
 
     def air_pollution(
         self, *, lat: float, lon: float, deadline: float | None = None, refresh: bool = False
     ) -> AirPollution:
         """Fetch the current air pollution at a point (the same in every unit system)."""
         body = self._get(_AIR, {"lat": lat, "lon": lon}, deadline, refresh)
-        return _parse(parse_air_pollution, body, "air pollution")
+        return parse_answer(parse_air_pollution, body, "air pollution")
 
     def current_and_forecast(
         self,
@@ -296,8 +161,8 @@ class OpenWeatherClient:
         calls = ((_CURRENT, params), (_FORECAST, params))
         current, forecast = self._with_key_retry(calls, deadline, refresh)
         return (
-            _parse(parse_conditions, current, "current weather"),
-            _parse(parse_forecast, forecast, "forecast"),
+            parse_answer(parse_conditions, current, "current weather"),
+            parse_answer(parse_forecast, forecast, "forecast"),
         )
 
     def current_forecast_and_air(
@@ -321,12 +186,12 @@ class OpenWeatherClient:
         current, forecast, air = self._with_key_retry(calls, deadline, refresh, optional=1)
         if not isinstance(air, OpenWeatherError):
             try:
-                air = _parse(parse_air_pollution, air, "air pollution")
+                air = parse_answer(parse_air_pollution, air, "air pollution")
             except OpenWeatherError as exc:
                 air = exc
         return (
-            _parse(parse_conditions, current, "current weather"),
-            _parse(parse_forecast, forecast, "forecast"),
+            parse_answer(parse_conditions, current, "current weather"),
+            parse_answer(parse_forecast, forecast, "forecast"),
             air,
         )
 
@@ -444,7 +309,7 @@ class OpenWeatherClient:
         except OpenWeatherError as exc:
             # Our own refusal (the budget, a client's share, the request's deadline).
             for path in paths:
-                _record_call(
+                record_call(
                     endpoint=ENDPOINTS.get(path, path),
                     outcome="refused",
                     status=None,
@@ -469,19 +334,19 @@ class OpenWeatherClient:
         try:
             status, ok, content = self._send(path, params, api_key, timeout, deadline)
             body = parse_json(content)
-            _raise_for(_status_of(body, status) if ok else status, body)
+            raise_for(status_of(body, status) if ok else status, body)
             if body is None:
                 raise UpstreamUnavailable("OpenWeather sent a response that is not JSON")
         except OpenWeatherError as exc:
-            _record_call(
+            record_call(
                 endpoint=endpoint,
-                outcome=_outcome(exc),
+                outcome=outcome_of(exc),
                 status=status,
                 seconds=time.perf_counter() - started,
                 reason=exc.code,
             )
             raise
-        _record_call(
+        record_call(
             endpoint=endpoint, outcome="ok", status=status, seconds=time.perf_counter() - started
         )
         return body
