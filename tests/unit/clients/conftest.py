@@ -11,7 +11,8 @@ import requests_mock
 
 from tests.fakes.keys import FakeKeys
 from tests.unit.conftest import UPSTREAM
-from weather.clients.openweather import KeySource, OpenWeatherClient
+from weather.clients.openweather import OpenWeatherClient
+from weather.clients.protocols import KeySource
 
 BASE = UPSTREAM
 KEY = "k3y-that-must-never-leak"
