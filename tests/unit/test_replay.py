@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_started
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client, RequestFactory
 
 from tests.support.metrics import parse, total
@@ -28,18 +29,30 @@ PROXY = "10.0.0.2"
 
 
 class Answer:
-    """What a WSGI server gets from the application, the answer closed as a server does."""
+    """What a WSGI server gets from the application, the answer closed as a server does.
+
+    As Django's test client does, the database connection is not closed around the
+    request: it holds the test's transaction (on PostgreSQL, closing it ends the test's
+    access to the database)."""
 
     def __init__(self, app: KeptAnswers, method: str, path: str, **extra: Any) -> None:
         environ = getattr(RequestFactory(), method.lower())(path, LONDON, **extra).environ
         started: list[Any] = []
-        body = app(
-            environ, lambda status, headers, exc_info=None: started.append((status, headers))
-        )
-        self.content = b"".join(body)
-        self.request_id_while_open = request_id.current()
-        if hasattr(body, "close"):
-            body.close()
+
+        def start_response(status: str, headers: list[tuple[str, str]], *exc: Any) -> None:
+            started.append((status, headers))
+
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            body = app(environ, start_response)
+            self.content = b"".join(body)
+            self.request_id_while_open = request_id.current()
+            if hasattr(body, "close"):
+                body.close()
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
         ((self.status, header_list),) = started
         self.headers = dict(header_list)
 
