@@ -66,29 +66,9 @@ class AccessLogger(Logger):  # type: ignore[misc]
     ) -> None:
         if not self.access_log_enabled:
             return
-        if self.cfg.access_log_format != access_log_format:
-            # A format of the operator's own: gunicorn's every atom, as it documents them.
-            super().access(resp, req, environ, request_time)
-            return
-        # This format's few fields straight from the request and the answer, not from
-        # gunicorn's forty atoms (every header, the environ, a formatted clock): the line
-        # was a third of a cached answer's time. tests/unit/test_gunicorn_config.py holds
-        # it to gunicorn's own rendering of the format.
         status = str(resp.status).split(None, 1)[0]
-        sent = getattr(resp, "sent", None)
         request_id = next(
             (value for name, value in resp.headers if name.lower() == "x-request-id"), "-"
-        )
-        millis = request_time.seconds * 1000 + request_time.microseconds // 1000
-        remote = environ.get("REMOTE_ADDR", "-")
-        request_line = (
-            f"{environ['REQUEST_METHOD']} {environ['RAW_URI']} {environ['SERVER_PROTOCOL']}"
-        )
-        referer, agent = environ.get("HTTP_REFERER", "-"), environ.get("HTTP_USER_AGENT", "-")
-        line = (
-            f'{_quoted(remote)} "{_quoted(request_line)}" {status}'
-            f" {sent if sent is not None else '-'} {millis}ms"
-            f' "{_quoted(referer)}" "{_quoted(agent)}" request_id={_quoted(request_id)}'
         )
         extra = {
             "request_id": request_id,
@@ -96,13 +76,41 @@ class AccessLogger(Logger):  # type: ignore[misc]
             "path": environ.get("PATH_INFO"),
             "status": int(status) if status.isdigit() else status,
             "duration_ms": round(request_time.total_seconds() * 1000, 1),
-            "remote_addr": remote,
+            "remote_addr": environ.get("REMOTE_ADDR", "-"),
         }
         try:
+            if self.cfg.access_log_format == access_log_format:
+                line = _line(resp, environ, request_time, status=status, request_id=request_id)
+            else:  # the operator's own format: gunicorn's every atom, as it documents them
+                atoms = self.atoms_wrapper_class(self.atoms(resp, req, environ, request_time))
+                line = self.cfg.access_log_format % atoms
             # The line as the message itself, not a format: "%" in a path stays as it is.
             self.access_log.info("%s", line, extra=extra)
         except Exception:  # as gunicorn's own: a broken line must not fail the request
             self.error(traceback.format_exc())
+
+
+def _line(
+    resp: Any,
+    environ: dict[str, Any],
+    request_time: datetime.timedelta,
+    *,
+    status: str,
+    request_id: str,
+) -> str:
+    """``access_log_format`` filled in straight from the request and the answer, not from
+    gunicorn's forty atoms (every header, the environ, a formatted clock): the line was a
+    third of a cached answer's time. tests/unit/test_gunicorn_config.py holds it to
+    gunicorn's own rendering of the format."""
+    sent = getattr(resp, "sent", None)
+    millis = request_time.seconds * 1000 + request_time.microseconds // 1000
+    request_line = f"{environ['REQUEST_METHOD']} {environ['RAW_URI']} {environ['SERVER_PROTOCOL']}"
+    referer, agent = environ.get("HTTP_REFERER", "-"), environ.get("HTTP_USER_AGENT", "-")
+    return (
+        f'{_quoted(environ.get("REMOTE_ADDR", "-"))} "{_quoted(request_line)}" {status}'
+        f" {sent if sent is not None else '-'} {millis}ms"
+        f' "{_quoted(referer)}" "{_quoted(agent)}" request_id={_quoted(request_id)}'
+    )
 
 
 def _quoted(text: str) -> str:

@@ -141,4 +141,7 @@ def test_the_key_is_masked_wherever_a_client_writes_it(where):
 def test_an_operator_s_own_format_is_rendered_by_gunicorn():
     access_logger, lines = logger("%(h)s %(m)s %({etag}o)s %(L)s")
     access_logger.access(Response(), Request(), environ(), ELAPSED)
-    assert logged(lines)["message"] == r"192.0.2.7 GET W/\"abc\" 1.234567"
+    entry = logged(lines)
+    assert entry["message"] == r"192.0.2.7 GET W/\"abc\" 1.234567"
+    # Its fields ride along as with the image's own format.
+    assert (entry["request_id"], entry["status"]) == ("8db966be84f8426f96c7eaf0865ca072", 304)
