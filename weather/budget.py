@@ -24,9 +24,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -70,20 +71,18 @@ def _caps(now: datetime, *, client: str, refresh: bool) -> list[Cap]:
     return caps
 
 
+def _key(cap: Cap) -> dict[str, Any]:
+    """The fields that name ``cap``'s row."""
+    return {"window": cap.window, "started_at": cap.started_at, "client": cap.client}
+
+
 def _usage(cap: Cap) -> QuerySet[UpstreamUsage]:
-    return UpstreamUsage.objects.filter(
-        window=cap.window, started_at=cap.started_at, client=cap.client
-    )
+    return UpstreamUsage.objects.filter(**_key(cap))
 
 
 def _create_row(cap: Cap) -> None:
-    try:
-        with transaction.atomic():
-            UpstreamUsage.objects.create(
-                window=cap.window, started_at=cap.started_at, client=cap.client
-            )
-    except IntegrityError:
-        pass  # it is there: another worker made it first, or it was never missing
+    # get_or_create, not create: another worker may make it first.
+    UpstreamUsage.objects.get_or_create(**_key(cap))
 
 
 def _add(cap: Cap, calls: int) -> bool:
