@@ -243,10 +243,9 @@ class OpenWeatherClient:
             thread.start()
             return thread
 
-        # Every required call is paid for before any is sent: a refusal raises here, and
-        # no call goes out that the answer could not use.
-        # Paid for together, they cannot be half paid for: a budget with one call left
-        # refuses them both, where one by one it would give one away for nothing.
+        # The required calls are paid for together before any is sent: a refusal raises
+        # here, so no call goes out that the answer could not use, and a budget with one
+        # call left refuses them all rather than give one away for nothing.
         timeout = self._spend([path for path, _ in calls[:required]], deadline, refresh)
         threads = [send(index, timeout) for index in range(required)]
         try:
