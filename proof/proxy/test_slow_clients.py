@@ -56,7 +56,12 @@ def test_a_header_that_never_ends_is_cut_off(proxy):
     with slow_header_clients(proxy.port, 1) as (conn,):
         conn.settimeout(20)
         started = time.monotonic()
-        answer = conn.recv(1024)  # until nginx answers or closes
+        try:
+            answer = conn.recv(1024)  # until nginx answers or closes
+        except ConnectionResetError:
+            # The trickle's next line (every 2 s, so also at 10 s) can reach nginx as
+            # it closes: a close with unread bytes is a reset, and just as much a cut.
+            answer = b""
         waited = time.monotonic() - started
     assert answer == b"" or answer.startswith(b"HTTP/1.1 408"), answer
     assert 9 <= waited < 20, waited
