@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
+import secrets
 from contextvars import ContextVar
 
 from django.core.signals import request_finished
@@ -42,7 +42,9 @@ def request_id_for(request: HttpRequest) -> str:
         and is_trusted_proxy(request.META.get("REMOTE_ADDR", ""))
     ):
         return given
-    return uuid.uuid4().hex
+    # 16 random bytes in hex, as nginx makes its own: a UUID object around them took
+    # four times as long, on every request.
+    return secrets.token_hex(16)
 
 
 def begin(request_id: str) -> None:
