@@ -194,8 +194,12 @@ def mask(text: str) -> str:
         # Printable ASCII: its skeleton is itself, lower-cased, position for position.
         elif found := _found(text.lower(), forms):
             text = _replaced(text, found)
-    # Most text masked (every field of every log line) has no "=", which _APPID needs.
-    return _APPID.sub(r"\1" + MASK, text) if "=" in text else text
+    # Most text masked (every field of every log line) has no "appid=", which _APPID
+    # needs; in ASCII text a lower-cased search finds it as the regex would. Not in other
+    # text: there the regex's case-insensitive "i" also matches "İ", which lower() splits.
+    if "=" in text and (not text.isascii() or "appid=" in text.lower()):
+        return _APPID.sub(r"\1" + MASK, text)
+    return text
 
 
 def _replaced(text: str, spans: list[tuple[int, int]]) -> str:

@@ -36,6 +36,22 @@ def test_a_remembered_key_is_masked_plain_quoted_and_after_appid():
     assert mask("url?appid=anything-else&x=1") == f"url?appid={MASK}&x=1"
 
 
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("url?appid=anything&x=1", f"url?appid={MASK}&x=1"),
+        ("url?APPID=anything", f"url?APPID={MASK}"),
+        ("url?AppId=anything é", f"url?AppId={MASK} é"),
+        # The regex's case-insensitive "i" matches the dotted capital I, which lower()
+        # turns into two characters: text that is not ASCII is always searched.
+        ("url?appİd=anything", f"url?appİd={MASK}"),
+        ("q=London&units=metric", "q=London&units=metric"),
+    ],
+)
+def test_an_appid_value_is_masked_in_any_case_without_a_remembered_key(text, masked):
+    assert mask(text) == masked
+
+
 def test_any_logger_s_line_holding_the_key_is_masked(caplog):
     ApiKey(SECRET)
     caplog.set_level(logging.INFO)
