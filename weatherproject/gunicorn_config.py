@@ -16,6 +16,7 @@ that carry each request's ID. ``docker/start`` loads it
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 import shutil
 import tempfile
@@ -84,10 +85,21 @@ class AccessLogger(Logger):  # type: ignore[misc]
             else:  # the operator's own format: gunicorn's every atom, as it documents them
                 atoms = self.atoms_wrapper_class(self.atoms(resp, req, environ, request_time))
                 line = self.cfg.access_log_format % atoms
-            # The line as the message itself, not a format: "%" in a path stays as it is.
-            self.access_log.info("%s", line, extra=extra)
+            _log_access(self.access_log, line, extra)
         except Exception:  # as gunicorn's own: a broken line must not fail the request
             self.error(traceback.format_exc())
+
+
+def _log_access(log: logging.Logger, line: str, extra: dict[str, Any]) -> None:
+    """``log.info`` without looking for its caller, which walks the stack for every line
+    and always finds ``AccessLogger.access``: that is named here."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    # The line as the message itself, not a format: "%" in a path stays as it is.
+    record = log.makeRecord(
+        log.name, logging.INFO, __file__, 0, "%s", (line,), None, func="access", extra=extra
+    )
+    log.handle(record)
 
 
 def _line(

@@ -145,3 +145,25 @@ def test_an_operator_s_own_format_is_rendered_by_gunicorn():
     assert entry["message"] == r"192.0.2.7 GET W/\"abc\" 1.234567"
     # Its fields ride along as with the image's own format.
     assert (entry["request_id"], entry["status"]) == ("8db966be84f8426f96c7eaf0865ca072", 304)
+
+
+def test_the_record_names_the_access_logger_as_its_maker_without_a_stack_walk():
+    access_logger, _ = logger()
+    records: list[logging.LogRecord] = []
+
+    def keep(record: logging.LogRecord) -> bool:
+        records.append(record)
+        return True
+
+    access_logger.access_log.addFilter(keep)
+    access_logger.access(Response(), Request(), environ(), ELAPSED)
+    (record,) = records
+    assert (record.funcName, record.pathname.endswith("gunicorn_config.py")) == ("access", True)
+    assert record.levelno == logging.INFO
+
+
+def test_an_access_logger_above_info_writes_no_line():
+    access_logger, lines = logger()
+    access_logger.access_log.setLevel(logging.WARNING)
+    access_logger.access(Response(), Request(), environ(), ELAPSED)
+    assert lines.getvalue() == ""
