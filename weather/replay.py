@@ -54,6 +54,8 @@ class KeptAnswers:
         response = response_cache.replay(request, kept)
         response[request_id.HEADER] = current
         count_request(request, response, started=started)
-        start_response(f"{response.status_code} {response.reason_phrase}", [*response.items()])
+        # The headers as kept, (name, value) pairs: not looked up again one by one.
+        headers = [*response.headers._store.values()]
+        start_response(f"{response.status_code} {response.reason_phrase}", headers)
         # The server closes it once sent, which sends request_finished as Django's does.
         return response
