@@ -57,16 +57,16 @@ class RequestMetricsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         started = time.perf_counter()
         response = self.get_response(request)
-        count_request(request, response, started=started)
+        count_request(request, response.status_code, started=started)
         return response
 
 
-def count_request(request: HttpRequest, response: HttpResponseBase, *, started: float) -> None:
+def count_request(request: HttpRequest, status: int, *, started: float) -> None:
     """The request metric of one answered request (``started``: its perf_counter)."""
     metrics.http_request(
         view=_view(request),
         method=request.method or "",
-        status=response.status_code,
+        status=status,
         seconds=time.perf_counter() - started,
     )
 

@@ -20,10 +20,11 @@ Everything else, and every request no answer is kept for, goes to Django as it c
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.core.signals import request_finished
 
 from weather import request_id, response_cache
 from weather.client_ip import forget_untrusted_proto
@@ -51,11 +52,24 @@ class KeptAnswers:
             return self.application(environ, start_response)
         current = request_id.request_id_for(request)
         request_id.begin(current)  # until the answer is closed (request_id._end)
-        response = response_cache.replay(request, kept)
-        response[request_id.HEADER] = current
-        count_request(request, response, started=started)
-        # The headers as kept, (name, value) pairs: not looked up again one by one.
-        headers = [*response.headers._store.values()]
-        start_response(f"{response.status_code} {response.reason_phrase}", headers)
-        # The server closes it once sent, which sends request_finished as Django's does.
-        return response
+        response_cache.count_view(request, kept)
+        count_request(request, kept.status, started=started)
+        start_response(kept.status_line, [*kept.headers, (request_id.HEADER, current)])
+        return _KeptBody(kept.content)
+
+
+class _KeptBody:
+    """A kept answer's body as the server sends it: its bytes, and on close the
+    ``request_finished`` that closing one of Django's answers sends. Not an
+    ``HttpResponse``: building one only to hand its parts back took a tenth of the time."""
+
+    __slots__ = ("_content",)
+
+    def __init__(self, content: bytes) -> None:
+        self._content = content
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter((self._content,))
+
+    def close(self) -> None:
+        request_finished.send(sender=KeptAnswers)

@@ -35,7 +35,7 @@ from django.urls import ResolverMatch
 from django.utils import timezone
 from django.utils.cache import cc_delim_re
 
-from weather import preferences
+from weather import preferences, request_id
 from weather.caching import NO_SETTING, PROCESS_CACHES, BoundedCache
 
 _MARK = "_weather_replay"
@@ -57,7 +57,8 @@ class Kept:
     """One answer as the whole chain made it, and what serving it again needs."""
 
     status: int
-    headers: tuple[tuple[str, str], ...]
+    status_line: str  # "304 Not Modified", as a WSGI server is given it
+    headers: tuple[tuple[str, str], ...]  # without the request's own ID
     content: bytes
     vary: tuple[tuple[str, str], ...]  # (META name, the value the first request sent)
     resolver_match: ResolverMatch | None
@@ -145,10 +146,16 @@ def replay(request: HttpRequest, kept: Kept) -> HttpResponse:
     response = HttpResponse(kept.content, status=kept.status)
     # Exactly the kept headers: a 304 has no Content-Type, which HttpResponse would add.
     response.headers = _copied(kept.headers)
+    count_view(request, kept)
+    return response
+
+
+def count_view(request: HttpRequest, kept: Kept) -> None:
+    """Count a view of ``kept`` as its view counts one (``weather/replay.py`` answers
+    with the kept fields themselves, and calls only this)."""
     request.resolver_match = kept.resolver_match
     kept.count(request)
     _served.value += 1
-    return response
 
 
 def _copied(headers: tuple[tuple[str, str], ...]) -> ResponseHeaders:
@@ -183,7 +190,13 @@ def keep(request: HttpRequest, response: HttpResponseBase) -> None:
     )
     kept = Kept(
         status=response.status_code,
-        headers=tuple(response.headers.items()),
+        status_line=f"{response.status_code} {response.reason_phrase}",
+        # Each answer gets its own ID (weather/request_id.py); none is set yet here.
+        headers=tuple(
+            (name, value)
+            for name, value in response.headers.items()
+            if name.lower() != request_id.HEADER.lower()
+        ),
         content=response.content,
         vary=vary,
         resolver_match=request.resolver_match,
