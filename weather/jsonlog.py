@@ -18,6 +18,10 @@ masking them was half the masking of every line.
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
@@ -50,11 +54,31 @@ class JsonFormatter(_BaseJsonFormatter):
         kwargs.setdefault("timestamp", True)
         kwargs.setdefault("json_ensure_ascii", False)
         super().__init__(*args, **kwargs)
+        # One encoder for every line: json.dumps(cls=...) made a new one per line.
+        encoder: Callable[..., json.JSONEncoder] = self.json_encoder or json.JSONEncoder
+        self._encoder = encoder(
+            default=self.json_default, indent=self.json_indent, ensure_ascii=self.json_ensure_ascii
+        )
 
-    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
-        if log_data.get("request_id") in (None, NO_REQUEST):
-            log_data.pop("request_id", None)
-        # The timestamp (a datetime here) first; the rest may be anything a caller passed.
-        timestamp = log_data.pop("timestamp", None)
-        masked = {key: _masked(value) for key, value in log_data.items()}
-        return {"timestamp": timestamp, **masked}
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        """The line's fields in their order, each value masked as it is added: the
+        library's own add_fields ran through every option this formatter does not use
+        (defaults, static fields, renames), and the values were then copied to mask them."""
+        log_data["timestamp"] = datetime.fromtimestamp(record.created, tz=UTC)
+        log_data["level"] = record.levelname
+        log_data["logger"] = record.name
+        log_data["message"] = mask(record.message)
+        request_id = record.__dict__.get("request_id")
+        if request_id is not None and request_id != NO_REQUEST:
+            log_data["request_id"] = _masked(request_id)
+        skip = self._skip_fields
+        for key, value in record.__dict__.items():
+            if key not in skip and key != "request_id":
+                log_data[key] = _masked(value)
+        for key, value in message_dict.items():  # exc_info, stack_info
+            log_data[key] = _masked(value)
+
+    def jsonify_log_record(self, log_data: dict[str, Any]) -> str:
+        return self._encoder.encode(log_data)

@@ -103,3 +103,19 @@ def test_a_whole_request_s_json_lines_hold_no_key(client, stubbed_services, capf
     text = stream.getvalue()
     assert "upstream call weather: error (status 500" in text
     assert STUB_KEY not in text
+
+
+def test_fields_come_in_the_documented_order(emit):
+    """timestamp, level, logger, message, the request's ID, the extras, then exc_info."""
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        _, line = emit(
+            "failed", level=logging.ERROR, exc_info=True, extra={"request_id": "r-12345678", "n": 1}
+        )
+    assert list(line) == ["timestamp", "level", "logger", "message", "request_id", "n", "exc_info"]
+
+
+def test_a_line_outside_a_request_has_no_request_id(emit):
+    _, line = emit("between requests", extra={"request_id": "-"})
+    assert "request_id" not in line
