@@ -56,10 +56,15 @@ def begin(request_id: str) -> None:
     _current.set(request_id)
 
 
+def end() -> None:
+    """No request is current any more: its response is closed."""
+    _current.set(NO_REQUEST)
+
+
 @receiver(request_finished)
 def _end(**kwargs: object) -> None:
     # Sent once the server has closed the response; nothing after it is this request's.
-    _current.set(NO_REQUEST)
+    end()
 
 
 def current() -> str:

@@ -7,13 +7,14 @@ as gunicorn does. Vault and OpenWeather are stubbed at the HTTP transport.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.test import Client, RequestFactory
 
 from tests.support.metrics import parse, total
@@ -164,3 +165,52 @@ def test_what_is_not_kept_goes_to_django_as_it_came(app):
     assert missing.status == "404 Not Found"
     assert request_id.HEADER in missing.headers
     assert response_cache.served_count() == 0
+
+
+@pytest.fixture
+def finished() -> Iterator[list[object]]:
+    """The sender of each request_finished sent meanwhile."""
+    senders: list[object] = []
+
+    def note(sender: object, **kwargs: object) -> None:
+        senders.append(sender)
+
+    request_finished.connect(note)
+    yield senders
+    request_finished.disconnect(note)
+
+
+def test_a_kept_answer_that_opened_nothing_finishes_without_the_signal(app, finished):
+    Answer(app, "GET", API)  # made by the chain: Django's handler sends the signal
+    finished.clear()
+    served = Answer(app, "GET", API)
+    assert response_cache.served_count() == 1
+    assert finished == []
+    assert served.request_id_while_open == served.headers[request_id.HEADER]
+    assert request_id.current() == request_id.NO_REQUEST
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_answer_whose_count_opened_a_connection_sends_request_finished(
+    settings, stubbed_services, finished
+):
+    """A thread with no connection open writes the view's counts (tests flush at once):
+    the answer's close sends request_finished, whose receivers close that connection."""
+    settings.WEATHER_MEMO_SECONDS = 60
+    app = KeptAnswers(WSGIHandler())
+    Client().get(API, LONDON)  # fetched
+    Client().get(API, LONDON)  # a cache hit, kept
+    finished.clear()
+    served: list[Answer] = []
+
+    def serve() -> None:
+        try:
+            served.append(Answer(app, "GET", API))
+        finally:
+            connections.close_all()  # this thread's own, whatever happened
+
+    worker = threading.Thread(target=serve)
+    worker.start()
+    worker.join()
+    assert response_cache.served_count() == 1
+    assert finished == [KeptAnswers]
