@@ -242,6 +242,12 @@ def main() -> int:
     parser.add_argument(
         "--threads", type=int, default=4, help="per worker, for the app and the floor alike"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="the cached rows measured this many times, interleaved; the median is shown",
+    )
     parser.add_argument("--memory-places", type=int, default=2000, help="0: no memory row")
     parser.add_argument("--memory-views", type=int, default=10000)
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
@@ -252,7 +258,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="weather-bench-"))
     static_root = workdir / "static"
     collect_static(static_root)
-    rows: list[tuple[int, str, WrkResult]] = []
+    rows: list[tuple[int, str, list[WrkResult]]] = []  # every round of each cached row
     colds: dict[int, dict[str, Any]] = {}
     naive: dict[int, tuple[WrkResult, float]] = {}
     metrics_cost: list[tuple[int, str, WrkResult, WrkResult]] = []
@@ -307,7 +313,7 @@ def main() -> int:
                     page_etag = server.get("/", q="London").headers["ETag"]
                     server.get("/", q="London", units="imperial")  # the cookie row's lookup
                     requests.get(f"{proxy.base_url}/?q=London", timeout=30)  # in its cache now
-                    for label, base_url, path, headers in (
+                    cached_paths: tuple[tuple[str, str, str, dict[str, str]], ...] = (
                         ("bare Django (floor)", bare.base_url, "/", {}),
                         (
                             "stack floor: one row",
@@ -331,15 +337,27 @@ def main() -> int:
                         ),
                         ("page, 304", server.base_url, "/?q=London", {"If-None-Match": page_etag}),
                         ("page, through the stack's nginx", proxy.base_url, "/?q=London", {}),
-                    ):
-                        print(f"== {workers} workers: {label}", flush=True)
-                        result = wrk(
-                            base_url + path,
-                            seconds=args.seconds,
-                            connections=args.connections,
-                            headers=headers,
-                        )
-                        rows.append((workers, label, result))
+                    )
+                    # In rounds, every row (the floor too) once a round: a pause of the
+                    # machine's (seconds long, now and then) spoils one round of a row,
+                    # not the row, and never the floor alone.
+                    measured: dict[str, list[WrkResult]] = {label: [] for label, *_ in cached_paths}
+                    for round_number in range(1, args.rounds + 1):
+                        for label, base_url, path, headers in cached_paths:
+                            print(
+                                f"== {workers} workers: {label} "
+                                f"(round {round_number} of {args.rounds})",
+                                flush=True,
+                            )
+                            measured[label].append(
+                                wrk(
+                                    base_url + path,
+                                    seconds=args.seconds,
+                                    connections=args.connections,
+                                    headers=headers,
+                                )
+                            )
+                    rows += [(workers, label, runs) for label, runs in measured.items()]
                     unmetered.get("/", q="London")
                     for label, path in METRICS_PATHS:
                         print(f"== {workers} workers: {label}, metrics on and off", flush=True)
@@ -390,8 +408,14 @@ def database_name() -> str:
     return "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
 
 
-def render(args, rows, colds, naive, metrics_cost, counting) -> str:
-    floor = {w: r.rps for w, label, r in rows if label.startswith("bare")}
+def median(runs: list[WrkResult]) -> WrkResult:
+    """The round with the median requests/s (the lower middle of an even number)."""
+    return sorted(runs, key=lambda run: run.rps)[(len(runs) - 1) // 2]
+
+
+def render(args, rounds, colds, naive, metrics_cost, counting) -> str:
+    rows = [(workers, label, median(runs), runs) for workers, label, runs in rounds]
+    floor = {w: r.rps for w, label, r, _ in rows if label.startswith("bare")}
     lines = [
         "# Benchmark results",
         "",
@@ -405,12 +429,16 @@ def render(args, rows, colds, naive, metrics_cost, counting) -> str:
         "",
         "## Cached paths against the floor",
         "",
-        "| workers | path | requests/s | p50 ms | p99 ms | errors | × floor | p99 × floor "
-        "| target |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---|",
+        f"Each row measured {args.rounds} time(s), in rounds of every row in turn (the floor "
+        "included); the median round is shown, and the range of all rounds beside it: the "
+        "run's noise.",
+        "",
+        "| workers | path | requests/s | range of rounds | p50 ms | p99 ms | errors | × floor "
+        "| p99 × floor | target |",
+        "|---:|---|---:|---|---:|---:|---:|---:|---:|---|",
     ]
-    floor_p99 = {w: r.p99_ms for w, label, r in rows if label.startswith("bare")}
-    for workers, label, r in rows:
+    floor_p99 = {w: r.p99_ms for w, label, r, _ in rows if label.startswith("bare")}
+    for workers, label, r, runs in rows:
         ratio = r.rps / floor[workers]
         p99_ratio = r.p99_ms / floor_p99[workers]
         target = next((t for prefix, t in TARGETS.items() if label.startswith(prefix)), None)
@@ -419,8 +447,10 @@ def render(args, rows, colds, naive, metrics_cost, counting) -> str:
             met = ratio >= target and p99_ratio <= P99_TARGET
             verdict = f"≥ {target}, p99 ≤ {P99_TARGET}× " + ("met" if met else "MISSED")
         lines.append(
-            f"| {workers} | {label} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
-            f"{r.errors} | {ratio:.2f} | {p99_ratio:.2f} | {verdict} |"
+            f"| {workers} | {label} | {r.rps:,.0f} | "
+            f"{min(run.rps for run in runs):,.0f}–{max(run.rps for run in runs):,.0f} | "
+            f"{r.p50_ms:.2f} | {r.p99_ms:.2f} | "
+            f"{sum(run.errors for run in runs)} | {ratio:.2f} | {p99_ratio:.2f} | {verdict} |"
         )
     lines += [
         "",
