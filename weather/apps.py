@@ -10,6 +10,7 @@ class WeatherConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        from weather import sqlite_anchor  # noqa: F401 (its receiver holds SQLite files open)
         from weather.redaction import install_log_masking
 
         install_log_masking()
