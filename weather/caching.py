@@ -15,6 +15,7 @@ forgotten by it::
     │                  least recently used first out, each optionally for a time
     ├── TimedValue     one value, made again once it is a given age
     ├── Lazy           one object built on first use (a client, a key cache)
+    ├── Memo           a pure function's results for its last few thousand arguments
     └── PendingWrites  counts gathered in memory, written together every few seconds
 
 Sizes are bounded by construction: every cache has a count and a byte limit, a
@@ -264,6 +265,47 @@ class Lazy(Generic[V]):
     def clear(self) -> None:
         with self._lock:
             self._value = None
+
+
+_MISSING = object()
+
+
+class Memo(Generic[K, V]):
+    """The results of ``compute``, a pure function of one hashable argument, for at
+    most ``max_entries`` arguments: when full it forgets them all and fills again. For
+    small values asked for on every request (a client's key, its visitor hash), where
+    a ``BoundedCache``'s lock and recency order cost as much as computing them again;
+    a lookup is one dict read, safe between threads as such."""
+
+    def __init__(
+        self,
+        compute: Callable[[K], V],
+        *,
+        name: str,
+        max_entries: int,
+        cleared_by: Iterable[str] = ANY_SETTING,
+        registry: ProcessCaches = PROCESS_CACHES,
+    ) -> None:
+        self._compute = compute
+        self._max_entries = max_entries
+        self._values: dict[K, V] = {}
+        registry.register(self, name=name, cleared_by=cleared_by)
+
+    def __call__(self, argument: K) -> V:
+        values = self._values
+        value = values.get(argument, _MISSING)
+        if value is _MISSING:
+            value = self._compute(argument)
+            if len(values) >= self._max_entries:
+                values = self._values = {}
+            values[argument] = value
+        return value  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def clear(self) -> None:
+        self._values = {}
 
 
 class PendingWrites(Generic[K]):

@@ -19,7 +19,7 @@ from django.db import DatabaseError
 from django.db.models import Count
 from django.utils import timezone
 
-from weather.caching import PendingWrites
+from weather.caching import Memo, PendingWrites
 from weather.models import Place, PlaceVisit
 
 # How far back "popular" looks.
@@ -44,10 +44,15 @@ _visits: PendingWrites[Visit] = PendingWrites(
 )
 
 
-def visitor_id(client: str) -> str:
-    """A stable, keyed stand-in for a client address (not reversible without the key)."""
+def _keyed_hash(client: str) -> str:
     key = settings.SECRET_KEY.encode()
     return hmac.new(key, client.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+visitor_id: Memo[str, str] = Memo(
+    _keyed_hash, name="popularity.visitors", max_entries=4096, cleared_by=("SECRET_KEY",)
+)
+"""A stable, keyed stand-in for a client address (not reversible without the key)."""
 
 
 def record(*, place_id: int, client: str) -> None:

@@ -22,6 +22,7 @@ from weather.caching import (
     PROCESS_CACHES,
     BoundedCache,
     Lazy,
+    Memo,
     PendingWrites,
     ProcessCaches,
     TimedValue,
@@ -270,6 +271,37 @@ def test_a_name_is_registered_once():
         Lazy(object, name="same", registry=registry)
 
 
+# --- Memo ------------------------------------------------------------------------------
+
+
+def test_a_memo_computes_once_per_argument_and_forgets_all_when_full():
+    computed: list[str] = []
+
+    def upper(text: str) -> str:
+        computed.append(text)
+        return text.upper()
+
+    memo = Memo(upper, name="test.memo", max_entries=2, registry=ProcessCaches())
+    assert [memo("a"), memo("b"), memo("a")] == ["A", "B", "A"]
+    assert computed == ["a", "b"]
+    memo("c")  # a third: the first two are forgotten
+    assert len(memo) == 1
+    memo("a")
+    assert computed == ["a", "b", "c", "a"]
+    memo.clear()
+    assert len(memo) == 0
+
+
+def test_a_visitor_hash_follows_the_secret_key():
+    from weather.popularity import visitor_id
+
+    before = visitor_id("192.0.2.1")
+    assert visitor_id("192.0.2.1") == before
+    with override_settings(SECRET_KEY="another-secret-key-for-this-test-only-0123456789"):
+        assert visitor_id("192.0.2.1") != before
+    assert visitor_id("192.0.2.1") == before
+
+
 def test_django_s_setting_changed_reaches_the_registry():
     from weather.vault import api_keys
 
@@ -301,7 +333,7 @@ def test_every_piece_of_module_state_in_the_app_is_registered():
                 isinstance(value, functools._lru_cache_wrapper)
                 and value.__module__ == module.__name__
             )
-            kept_state = isinstance(value, (*MUTABLE_STATE, BoundedCache, TimedValue, Lazy))
+            kept_state = isinstance(value, (*MUTABLE_STATE, BoundedCache, TimedValue, Lazy, Memo))
             if hand_rolled_cache or (kept_state and value not in PROCESS_CACHES):
                 unregistered.append(f"{module.__name__}.{name}")
     assert unregistered == []
@@ -311,11 +343,13 @@ def test_the_app_registers_its_caches_under_these_names():
     _weather_modules()
     assert {
         "clients.default_client",
+        "client_ip.keys",
         "client_ip.trusted_proxies",
         "fragments.report_parts",
         "hit_counts.pending",
         "places.popular",
         "popularity.pending_visits",
+        "popularity.visitors",
         "redaction.secrets",
         "reports.memo",
         "serializers.encoded_reports",
