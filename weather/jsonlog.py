@@ -5,7 +5,8 @@ inside a request, ``request_id`` (``weather/request_id.py``), then whatever the 
 passed in ``extra`` (an upstream call's ``endpoint``, ``outcome``, ``status``,
 ``duration_ms``) and, for an error, ``exc_info``. python-json-logger does the
 formatting as a stdlib ``logging.Formatter``, so Django's, gunicorn's and the app's
-records all go through it unchanged.
+records all go through it unchanged; orjson writes the JSON (a tenth of the standard
+encoder's time, on every access line), compactly: no space after ``:`` or ``,``.
 
 The record factory of ``weather/redaction.py`` masks each message and traceback as the
 record is made, but not what ``extra`` adds to a record afterwards: every value of a
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 
 from weather.redaction import mask
@@ -54,7 +56,7 @@ class JsonFormatter(_BaseJsonFormatter):
         kwargs.setdefault("timestamp", True)
         kwargs.setdefault("json_ensure_ascii", False)
         super().__init__(*args, **kwargs)
-        # One encoder for every line: json.dumps(cls=...) made a new one per line.
+        # Lines orjson cannot write (rare) get the standard encoder, one for every line.
         encoder: Callable[..., json.JSONEncoder] = self.json_encoder or json.JSONEncoder
         self._encoder = encoder(
             default=self.json_default, indent=self.json_indent, ensure_ascii=self.json_ensure_ascii
@@ -81,4 +83,7 @@ class JsonFormatter(_BaseJsonFormatter):
             log_data[key] = _masked(value)
 
     def jsonify_log_record(self, log_data: dict[str, Any]) -> str:
-        return self._encoder.encode(log_data)
+        try:
+            return orjson.dumps(log_data, default=str).decode()
+        except orjson.JSONEncodeError:  # an int beyond 64 bits, say: the standard encoder's
+            return self._encoder.encode(log_data)

@@ -119,3 +119,8 @@ def test_fields_come_in_the_documented_order(emit):
 def test_a_line_outside_a_request_has_no_request_id(emit):
     _, line = emit("between requests", extra={"request_id": "-"})
     assert "request_id" not in line
+
+
+def test_a_value_orjson_cannot_write_still_makes_a_line(emit):
+    _, line = emit("big", extra={"big": 2**70})  # beyond 64 bits: the standard encoder's
+    assert line["big"] == 2**70
