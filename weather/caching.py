@@ -18,8 +18,9 @@ forgotten by it::
     ├── Memo           a pure function's results for its last few thousand arguments
     └── PendingWrites  counts gathered in memory, written together every few seconds
 
-Sizes are bounded by construction: every cache has a count and a byte limit, a
-buffered writer a limit on its distinct pending entries.
+Sizes are bounded by construction: every cache has a count limit, and a byte limit
+where its values vary in size (a Memo's are short strings); a buffered writer has a
+limit on its distinct pending entries.
 """
 
 from __future__ import annotations
@@ -308,6 +309,16 @@ class Memo(Generic[K, V]):
         self._values = {}
 
 
+class _WritesInThread(threading.local):
+    """Whether this thread has written pending entries since it last set ``happened``
+    to False (``weather/replay.py`` asks, around counting a kept view)."""
+
+    happened = False
+
+
+writes_in_thread = _WritesInThread()
+
+
 class PendingWrites(Generic[K]):
     """Entries counted in memory and handed to ``write`` together, at most once every
     ``every()`` seconds (0: at once), and when the process exits.
@@ -357,6 +368,7 @@ class PendingWrites(Generic[K]):
             self._pending = Counter()
         if not batch:
             return
+        writes_in_thread.happened = True
         unwritten = self._write(batch)
         if unwritten:
             with self._lock:
