@@ -11,13 +11,18 @@ one held open, a close is only a close; the WAL is still checkpointed as it grow
 (SQLite's automatic checkpoint, every 1,000 pages).
 
 The anchor reads once, to join the WAL, and is never used again: it holds no lock a
-writer or a checkpoint waits for, and a file replaced while the process runs is still
-seen at once by every request's own connection. Each process opens its own (a
-connection must not cross a fork): gunicorn's workers open theirs at their first query.
+writer or a checkpoint waits for. Each process opens its own at its first query
+(gunicorn's workers, after the fork); one a process inherited is neither used nor
+closed. A file that cannot be anchored is served as before, without one.
+
+The WAL and its index now outlive each request, so the database file is replaced or
+restored only with the app stopped (or through SQLite's backup API), as SQLite asks of
+any file in WAL mode that something holds open.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -28,6 +33,8 @@ from django.dispatch import receiver
 
 from weather.caching import PROCESS_CACHES
 
+logger = logging.getLogger(__name__)
+
 
 class _Anchors:
     """This process's anchor connections, by database file."""
@@ -37,15 +44,19 @@ class _Anchors:
         self._lock = threading.Lock()
         PROCESS_CACHES.register(self, name="sqlite_anchor.connections", cleared_by=("DATABASES",))
 
-    def hold(self, path: str) -> None:
+    def hold(self, path: str, *, timeout: float) -> None:
         key = (os.getpid(), path)
         if key in self._open:
             return
         with self._lock:
             if key in self._open:
                 return
-            anchor = sqlite3.connect(path, check_same_thread=False)
-            anchor.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            try:
+                anchor = sqlite3.connect(path, timeout=timeout, check_same_thread=False)
+                anchor.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            except sqlite3.Error as exc:  # only a saving lost: the request goes on
+                logger.warning("could not hold %s open: %s", path, exc)
+                return
             self._open[key] = anchor
 
     def files(self) -> list[str]:
@@ -69,4 +80,5 @@ anchors = _Anchors()
 def _hold_the_file_open(*, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
     if connection.vendor != "sqlite" or connection.is_in_memory_db():  # type: ignore[attr-defined]
         return
-    anchors.hold(str(connection.settings_dict["NAME"]))
+    options = connection.settings_dict.get("OPTIONS", {})
+    anchors.hold(str(connection.settings_dict["NAME"]), timeout=options.get("timeout", 5))

@@ -200,8 +200,7 @@ if _database_password := env_secret("DATABASE_PASSWORD"):
     DATABASES["default"]["PASSWORD"] = _database_password
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A new connection per request costs little for a local file while another one holds
-    # it open (weather/sqlite_anchor.py), and a file that was replaced or restored is
-    # seen at once rather than through a stale handle.
+    # it open (weather/sqlite_anchor.py), and no request keeps a handle past its end.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {

@@ -75,3 +75,12 @@ def test_in_memory_databases_get_no_anchor():
         cursor.execute("SELECT 1")
     if connection.vendor == "sqlite":
         assert anchors.files() == []
+
+
+def test_a_file_that_cannot_be_held_open_is_served_without_an_anchor(tmp_path, caplog):
+    path = tmp_path / "db.sqlite3"
+    write_and_close(file_database(path))
+    clear_all()
+    anchors.hold(str(tmp_path / "missing-dir" / "db.sqlite3"), timeout=1)
+    assert anchors.files() == []
+    assert "could not hold" in caplog.text
