@@ -33,6 +33,7 @@ from weather.request_id import NO_REQUEST
 
 FIELDS = ("levelname", "name", "message")
 RENAMED = {"levelname": "level", "name": "logger"}
+OWN_FIELDS = ("timestamp", "level", "logger", "message")
 
 
 def _masked(value: Any) -> Any:
@@ -59,8 +60,14 @@ class JsonFormatter(_BaseJsonFormatter):
         # Lines orjson cannot write (rare) get the standard encoder, one for every line.
         encoder: Callable[..., json.JSONEncoder] = self.json_encoder or json.JSONEncoder
         self._encoder = encoder(
-            default=self.json_default, indent=self.json_indent, ensure_ascii=self.json_ensure_ascii
+            default=self.json_default,
+            indent=self.json_indent,
+            ensure_ascii=self.json_ensure_ascii,
+            separators=(",", ":"),  # as compact as orjson's lines
         )
+        # The line's own fields are not taken from a record's other attributes, as the
+        # library's add_fields did not either (it set them last); nor are private ones.
+        self._not_extras = frozenset({*self._skip_fields, "request_id", *OWN_FIELDS})
 
     def add_fields(
         self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
@@ -75,9 +82,9 @@ class JsonFormatter(_BaseJsonFormatter):
         request_id = record.__dict__.get("request_id")
         if request_id is not None and request_id != NO_REQUEST:
             log_data["request_id"] = _masked(request_id)
-        skip = self._skip_fields
+        not_extras = self._not_extras
         for key, value in record.__dict__.items():
-            if key not in skip and key != "request_id":
+            if key not in not_extras and not key.startswith("_"):
                 log_data[key] = _masked(value)
         for key, value in message_dict.items():  # exc_info, stack_info
             log_data[key] = _masked(value)

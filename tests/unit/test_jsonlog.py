@@ -124,3 +124,10 @@ def test_a_line_outside_a_request_has_no_request_id(emit):
 def test_a_value_orjson_cannot_write_still_makes_a_line(emit):
     _, line = emit("big", extra={"big": 2**70})  # beyond 64 bits: the standard encoder's
     assert line["big"] == 2**70
+
+
+def test_an_extra_cannot_replace_the_line_s_own_fields_and_private_ones_stay_out(emit):
+    _, line = emit("hello", extra={"timestamp": "forged", "level": "forged", "_private": 1})
+    assert line["timestamp"] != "forged"
+    assert line["level"] == "INFO"
+    assert "_private" not in line
