@@ -411,8 +411,10 @@ def database_name() -> str:
 def best(runs: list[WrkResult]) -> WrkResult:
     """The round with the most requests/s. The machine's noise only ever slows a round
     (a stalled machine never speeds a server up): the best round is a row's own speed,
-    as timeit takes the best of its repeats. The floor's is taken the same way."""
-    return max(runs, key=lambda run: run.rps)
+    as timeit takes the best of its repeats. The floor's is taken the same way. A round
+    with errors is not a candidate (failures are fast) unless every round had some."""
+    clean = [run for run in runs if run.errors == 0] or runs
+    return max(clean, key=lambda run: run.rps)
 
 
 def render(args, rounds, colds, naive, metrics_cost, counting) -> str:
@@ -447,7 +449,7 @@ def render(args, rounds, colds, naive, metrics_cost, counting) -> str:
         target = next((t for prefix, t in TARGETS.items() if label.startswith(prefix)), None)
         verdict = ""
         if target is not None:
-            met = ratio >= target and p99_ratio <= P99_TARGET
+            met = ratio >= target and p99_ratio <= P99_TARGET and r.errors == 0
             verdict = f"≥ {target}, p99 ≤ {P99_TARGET}× " + ("met" if met else "MISSED")
         lines.append(
             f"| {workers} | {label} | {r.rps:,.0f} | "

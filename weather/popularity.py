@@ -49,10 +49,11 @@ def _keyed_hash(client: str) -> str:
     return hmac.new(key, client.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+# visitor_id(client): a stable, keyed stand-in for a client address (not reversible
+# without the key), remembered for the last few thousand addresses.
 visitor_id: Memo[str, str] = Memo(
     _keyed_hash, name="popularity.visitors", max_entries=4096, cleared_by=("SECRET_KEY",)
 )
-"""A stable, keyed stand-in for a client address (not reversible without the key)."""
 
 
 def record(*, place_id: int, client: str) -> None:
