@@ -32,7 +32,7 @@ from weather.redaction import mask
 from weather.request_id import NO_REQUEST
 
 FIELDS = ("levelname", "name", "message")
-RENAMED = {"levelname": "level", "name": "logger"}
+# The line's own fields, first on every line; add_fields names them.
 OWN_FIELDS = ("timestamp", "level", "logger", "message")
 
 
@@ -53,8 +53,6 @@ class JsonFormatter(_BaseJsonFormatter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("fmt", list(FIELDS))
-        kwargs.setdefault("rename_fields", RENAMED)
-        kwargs.setdefault("timestamp", True)
         kwargs.setdefault("json_ensure_ascii", False)
         super().__init__(*args, **kwargs)
         # Lines orjson cannot write (rare) get the standard encoder, one for every line.

@@ -191,7 +191,8 @@ def keep(request: HttpRequest, response: HttpResponseBase) -> None:
     kept = Kept(
         status=response.status_code,
         status_line=f"{response.status_code} {response.reason_phrase}",
-        # Each answer gets its own ID (weather/request_id.py); none is set yet here.
+        # Each answer gets its own ID (weather/request_id.py). RequestIdMiddleware sets it
+        # outside this one, after keeping; were the order ever changed, it is still not kept.
         headers=tuple(
             (name, value)
             for name, value in response.headers.items()
